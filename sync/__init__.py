@@ -1,0 +1,1 @@
+"""The till's side of the central API: HTTP client, credentials, local drafts, outbox, offline window."""

@@ -1,0 +1,131 @@
+"""`till-verify`: check a chain of sealed records offline with the shop's public key.
+
+Exit status: 0 when the chain is intact, 1 with one line per defect, 2 when the input is unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from till.errors import TillError
+from till.fiscal.keys import KeyRing, PublicKey
+from till.fiscal.reader import read_records
+from till.fiscal.records import CHAINS, ChainHead
+from till.fiscal.verify import ChainVerifier
+from till.version import __version__
+
+EXIT_INTACT, EXIT_DEFECTS, EXIT_UNREADABLE = 0, 1, 2
+
+
+class _UsageError(TillError):
+    code = "usage"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="till-verify",
+        description="Verify a chain of sealed till records (a JSON array or JSON lines) offline.",
+    )
+    parser.add_argument("chain_file", type=Path, help="the records, in their stored order")
+    parser.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        metavar="HEX",
+        help="a public key of the shop, 64 hex digits (repeat for rotated keys)",
+    )
+    parser.add_argument(
+        "--key-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="PATH",
+        help="a file holding public keys in hex, one per line",
+    )
+    parser.add_argument("--shop", help="the shop the records must belong to")
+    parser.add_argument(
+        "--head",
+        action="append",
+        default=[],
+        metavar="CHAIN:SEQ:HASH",
+        help="a head recorded elsewhere (closure, till) that the chain must reach",
+    )
+    parser.add_argument(
+        "--start",
+        action="append",
+        default=[],
+        metavar="CHAIN:SEQ:HASH",
+        help="the record just before the first one given, for a chain excerpt",
+    )
+    parser.add_argument("--version", action="version", version=f"till-verify {__version__}")
+    return parser
+
+
+def _keys(args: argparse.Namespace) -> KeyRing:
+    texts: list[str] = list(args.key)
+    for path in args.key_file:
+        try:
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise _UsageError(f"cannot read the key file {path}: {error}") from None
+        texts.extend(line for line in content.split() if line)
+    if not texts:
+        raise _UsageError("give the shop's public key with --key HEX or --key-file PATH")
+    return KeyRing(PublicKey.from_hex(text) for text in texts)
+
+
+def _heads(specs: Sequence[str], option: str) -> dict[str, ChainHead]:
+    heads: dict[str, ChainHead] = {}
+    for spec in specs:
+        chain, _, rest = spec.partition(":")
+        seq_text, _, hash_hex = rest.partition(":")
+        if chain not in CHAINS or not seq_text.isdigit() or len(hash_hex) != 64:
+            raise _UsageError(
+                f"{option} {spec!r}: expected CHAIN:SEQ:HASH with CHAIN one of "
+                f"{', '.join(CHAINS)} and a 64-digit hash"
+            )
+        heads[chain] = ChainHead(int(seq_text), hash_hex.lower())
+    return heads
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = sys.stdout
+    defects = 0
+    try:
+        verifier = ChainVerifier(
+            _keys(args),
+            shop=args.shop,
+            starts=_heads(args.start, "--start"),
+            heads=_heads(args.head, "--head"),
+        )
+        for record in read_records(args.chain_file):
+            for defect in verifier.check(record):
+                defects += 1
+                print(defect, file=out)
+        for defect in verifier.finish():
+            defects += 1
+            print(defect, file=out)
+    except TillError as error:
+        print(f"till-verify: {error.message}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    summary = verifier.summary()
+    chains = ", ".join(
+        f"{name} up to seq {head.seq} ({head.hash[:16]})" for name, head in summary.heads.items()
+    )
+    if defects:
+        print(f"FAILED: {defects} defect(s) in {summary.records} record(s)", file=out)
+        return EXIT_DEFECTS
+    print(f"OK: {summary.records} record(s) intact" + (f"; {chains}" if chains else ""), file=out)
+    return EXIT_INTACT
+
+
+def main() -> None:
+    try:
+        code = run()
+    except KeyboardInterrupt:
+        code = EXIT_UNREADABLE
+    sys.exit(code)

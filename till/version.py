@@ -1,0 +1,9 @@
+"""The software's version: `major.minor.revision`; the major changes with every fiscal change."""
+
+__version__ = "0.1.0"
+
+SOFTWARE_NAME = "Till"
+
+
+def major_version() -> int:
+    return int(__version__.split(".", 1)[0])

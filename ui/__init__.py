@@ -1,0 +1,1 @@
+"""The cashier's screen (PySide6); talks only to `till`, `sync` and `printing`."""
