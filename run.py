@@ -28,8 +28,8 @@ def venv_python() -> Path:
 
 
 def ensure_environment() -> Path:
-    """Create `.venv` and install the project with its test tools, again only when pyproject changes."""
-    if sys.version_info < (3, 11):
+    """Create `.venv` and install the project with its test tools; again when pyproject changes."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - run.py is what an older Python runs first
         sys.exit(f"Python 3.11 or newer is needed (this is {sys.version.split()[0]}).")
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     python = venv_python()
@@ -40,8 +40,16 @@ def ensure_environment() -> Path:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing the project and its test tools ...", flush=True)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "-e", f"{ROOT}[test]"],
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-e",
+            f"{ROOT}[test]",
+        ],
         check=True,
     )
     STAMP.write_text(wanted + "\n")
@@ -59,12 +67,14 @@ def run_steps(steps: list[list[str]]) -> int:
 
 def test(python: Path, pytest_args: list[str]) -> int:
     py = str(python)
-    return run_steps([
-        [py, "-m", "ruff", "format", "--check", "."],
-        [py, "-m", "ruff", "check", "."],
-        [py, "-m", "mypy"],
-        [py, "-m", "pytest", *pytest_args],
-    ])
+    return run_steps(
+        [
+            [py, "-m", "ruff", "format", "--check", "."],
+            [py, "-m", "ruff", "check", "."],
+            [py, "-m", "mypy"],
+            [py, "-m", "pytest", *pytest_args],
+        ]
+    )
 
 
 def demo(python: Path, demo_args: list[str]) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from till.errors import TillError
-from till.fiscal.canonical import canonical_json, encode
+from till.fiscal.canonical import NotCanonicalizable, canonical_json, encode
 from till.fiscal.keys import ShopKey
 from till.timestamps import to_utc_iso
 
@@ -101,7 +101,11 @@ def seal(
         "alg": ALG,
         "key_id": key.key_id,
     }
-    digest = hashlib.sha256(canonical_json(body)).digest()
+    try:
+        canonical = canonical_json(body)
+    except NotCanonicalizable as error:
+        raise SealingError(f"cannot seal this record: {error.message}") from error
+    digest = hashlib.sha256(canonical).digest()
     return SealedRecord(body, digest.hex(), key.sign(digest).hex())
 
 
