@@ -1,1 +1,1 @@
-"""The till's side of the central API: HTTP client, credentials, local drafts, outbox, offline window."""
+"""The till's side of the central API: HTTP client, credentials, drafts, outbox, offline window."""

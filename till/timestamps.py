@@ -14,10 +14,14 @@ class InvalidTimestamp(TillError):
     code = "invalid_timestamp"
 
 
-def to_utc_iso(moment: datetime) -> str:
+def as_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise InvalidTimestamp("a timestamp needs a time zone; naive local times are ambiguous")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC)
+
+
+def to_utc_iso(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def from_utc_iso(text: str) -> datetime:
