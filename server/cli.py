@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
-from till.about import version_line
+from till.about import command_parser
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="till-server", description="The central till server.")
-    parser.add_argument("--version", action="version", version=version_line())
+    parser = command_parser("till-server", "The central till server.")
     parser.parse_args()
     parser.exit(
         1,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-
-from till.about import version_line
+from till.about import command_parser
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="till", description="The cashier's screen.")
-    parser.add_argument("--version", action="version", version=version_line())
+    parser = command_parser("till", "The cashier's screen.")
     parser.parse_args()
     parser.exit(
         1,
