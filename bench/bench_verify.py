@@ -21,6 +21,7 @@ from typing import Any
 
 from nacl.signing import VerifyKey
 
+from till.fiscal.canonical import canonical_json
 from till.fiscal.keys import KeyRing, PublicKey, ShopKey
 from till.fiscal.reader import read_records
 from till.fiscal.records import Chain
@@ -79,7 +80,7 @@ def write_chain(path: Path, count: int, key: ShopKey) -> None:
             else:
                 fields = {"type": "print", "order": f"T1-{sale:08d}", "copy": 1}
                 record = chains["event"].append(fields, when)
-            out.write(json.dumps(record.as_json(), ensure_ascii=False) + "\n")
+            out.write(canonical_json(record.as_json()).decode("utf-8") + "\n")
 
 
 def verify_file(path: Path, key_hex: str) -> tuple[int, int]:

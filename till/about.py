@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from till.fiscal.perimeter import fingerprint
+from till.fiscal.perimeter import current_fingerprint
 from till.version import SOFTWARE_NAME, __version__
 
 
 def version_line() -> str:
-    return f"{SOFTWARE_NAME} {__version__}, fiscal fingerprint {fingerprint()}"
+    return f"{SOFTWARE_NAME} {__version__}, fiscal fingerprint {current_fingerprint()}"
 
 
 def command_parser(prog: str, description: str) -> argparse.ArgumentParser:

@@ -14,9 +14,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from till.about import version_line
 from till.fiscal import cli
+from till.fiscal.canonical import canonical_json
 from till.fiscal.keys import ShopKey
 from till.fiscal.records import Chain, SealedRecord
 from till.money import format_amount, format_quantity, format_rate, parse_amount
@@ -79,6 +81,7 @@ class DemoShop:
         self.chains = {name: Chain(name, shop_id, key) for name in ("order", "payment", "event")}
         self.records: list[SealedRecord] = []
         self.clock = start
+        self.timezone = ZoneInfo(catalog.shop["timezone"])
 
     def tick(self) -> datetime:
         self.clock += timedelta(seconds=47)
@@ -87,7 +90,7 @@ class DemoShop:
     def validate(self, order: Order) -> SealedRecord:
         number = self.chains["order"].head.seq + 1
         order.validated_at = self.tick()
-        order.value_date = order.validated_at.date()
+        order.value_date = order.validated_at.astimezone(self.timezone).date()
         order.internal_number = number
         order.public_number = f"R1-{number:06d}"
         record = to_record(order)
@@ -201,7 +204,7 @@ def ring_up(catalog: Catalog, shop: DemoShop) -> list[Order]:
 def write_records(path: Path, records: Sequence[SealedRecord]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for record in records:
-            out.write(json.dumps(record.as_json(), ensure_ascii=False) + "\n")
+            out.write(canonical_json(record.as_json()).decode("utf-8") + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

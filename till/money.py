@@ -186,7 +186,8 @@ def parse_rate(value: str | Decimal | int) -> Decimal:
     rate = _to_decimal(value, RATE_PLACES, "%")
     if rate is None or not 0 <= rate <= 100 or not _has_places(rate, RATE_PLACES):
         raise InvalidRate(value)
-    return round(rate, RATE_PLACES)
+    # copy_abs: "-0" is a valid zero rate, but must not be spelled "-0.00" in records.
+    return round(rate.copy_abs(), RATE_PLACES)
 
 
 def to_json_rate(rate: Decimal) -> str:

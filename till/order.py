@@ -7,7 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -25,7 +25,7 @@ from till.money import (
     to_json_quantity,
     to_json_rate,
 )
-from till.timestamps import as_utc, to_utc_iso
+from till.timestamps import as_utc, to_utc_iso, utc_now
 from till.vat import VatBreakdown, VatRate, apportion, break_down_vat
 
 JsonValue: TypeAlias = "str | int | bool | list[JsonValue] | dict[str, JsonValue] | None"
@@ -98,10 +98,6 @@ class PaymentExceedsDue(TillError):
 
 def _new_id() -> str:
     return uuid.uuid4().hex
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeliveryMethod(StrEnum):
@@ -320,7 +316,7 @@ class Payment:
 
     mode: PaymentMode
     amount: Cents
-    paid_at: datetime = field(default_factory=_now)
+    paid_at: datetime = field(default_factory=utc_now)
     id: str = field(default_factory=_new_id)
 
     def __post_init__(self) -> None:
@@ -340,7 +336,7 @@ class Order:
     """
 
     id: str = field(default_factory=_new_id)
-    created_at: datetime = field(default_factory=_now)
+    created_at: datetime = field(default_factory=utc_now)
     validated_at: datetime | None = None
     value_date: date | None = None
     shop_id: str | None = None
@@ -448,8 +444,8 @@ class Order:
 
     def add_payment(self, payment: Payment) -> None:
         """Record a payment in the direction of the amount due; only a sale paid with a mode that
-        gives change may be overpaid (the excess is the change)."""
-        self._check_not_validated()
+        gives change may be overpaid (the excess is the change). A validated order may still be
+        paid (a tab settled later, an invoice paid on account) until it is fully paid."""
         if not self.lines:
             raise InvalidPayment("There is nothing to pay: this order has no lines.")
         if self.is_fully_paid:

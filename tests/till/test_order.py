@@ -376,15 +376,24 @@ def test_payments_freeze_the_lines(mutate: Callable[[Order], None]) -> None:
     assert raised.value.code == "order_has_payments"
 
 
-@pytest.mark.parametrize(
-    "mutate", [*ORDER_MUTATIONS, lambda order: order.add_payment(Payment(mode=CASH, amount=675))]
-)
+@pytest.mark.parametrize("mutate", ORDER_MUTATIONS)
 def test_validated_order_is_immutable(mutate: Callable[[Order], None]) -> None:
     order = cafe_order()
     order.validated_at = datetime.now(UTC)
     with pytest.raises(OrderValidated) as raised:
         mutate(order)
     assert raised.value.code == "order_validated"
+
+
+def test_a_validated_order_is_paid_until_fully_paid_then_finished() -> None:
+    order = cafe_order()
+    order.validated_at = datetime.now(UTC)
+    order.add_payment(Payment(mode=CARD, amount=600))
+    assert not order.finished
+    order.add_payment(Payment(mode=CASH, amount=100))
+    assert (order.change_due, order.finished) == (25, True)
+    with pytest.raises(OrderFullyPaid):
+        order.add_payment(Payment(mode=CASH, amount=100))
 
 
 # --- Payments -------------------------------------------------------------------------------

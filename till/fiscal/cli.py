@@ -6,18 +6,23 @@ Exit status: 0 when the chain is intact, 1 with one line per defect, 2 when the 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from till.about import command_parser
 from till.errors import TillError
 from till.fiscal.keys import KeyRing, PublicKey
 from till.fiscal.reader import read_records
 from till.fiscal.records import CHAINS, ChainHead
 from till.fiscal.verify import ChainVerifier
-from till.version import __version__
 
 EXIT_INTACT, EXIT_DEFECTS, EXIT_UNREADABLE = 0, 1, 2
+
+
+_HEAD = re.compile(r"(?P<chain>[a-z]+):(?P<seq>[0-9]{1,15}):(?P<hash>[0-9a-f]{64})")
 
 
 class _UsageError(TillError):
@@ -25,9 +30,9 @@ class _UsageError(TillError):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="till-verify",
-        description="Verify a chain of sealed till records (a JSON array or JSON lines) offline.",
+    parser = command_parser(
+        "till-verify",
+        "Verify a chain of sealed till records (a JSON array or JSON lines) offline.",
     )
     parser.add_argument("chain_file", type=Path, help="the records, in their stored order")
     parser.add_argument(
@@ -60,7 +65,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CHAIN:SEQ:HASH",
         help="the record just before the first one given, for a chain excerpt",
     )
-    parser.add_argument("--version", action="version", version=f"till-verify {__version__}")
     return parser
 
 
@@ -68,10 +72,10 @@ def _keys(args: argparse.Namespace) -> KeyRing:
     texts: list[str] = list(args.key)
     for path in args.key_file:
         try:
-            content = path.read_text(encoding="utf-8")
+            content = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as error:
             raise _UsageError(f"cannot read the key file {path}: {error}") from None
-        texts.extend(line for line in content.split() if line)
+        texts.extend(content.split())
     if not texts:
         raise _UsageError("give the shop's public key with --key HEX or --key-file PATH")
     return KeyRing(PublicKey.from_hex(text) for text in texts)
@@ -80,14 +84,13 @@ def _keys(args: argparse.Namespace) -> KeyRing:
 def _heads(specs: Sequence[str], option: str) -> dict[str, ChainHead]:
     heads: dict[str, ChainHead] = {}
     for spec in specs:
-        chain, _, rest = spec.partition(":")
-        seq_text, _, hash_hex = rest.partition(":")
-        if chain not in CHAINS or not seq_text.isdigit() or len(hash_hex) != 64:
+        match = _HEAD.fullmatch(spec.strip().lower())
+        if match is None or match["chain"] not in CHAINS:
             raise _UsageError(
                 f"{option} {spec!r}: expected CHAIN:SEQ:HASH with CHAIN one of "
-                f"{', '.join(CHAINS)} and a 64-digit hash"
+                f"{', '.join(CHAINS)} and a hash of 64 hex digits"
             )
-        heads[chain] = ChainHead(int(seq_text), hash_hex.lower())
+        heads[match["chain"]] = ChainHead(int(match["seq"]), match["hash"])
     return heads
 
 
@@ -113,19 +116,30 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(f"till-verify: {error.message}", file=sys.stderr)
         return EXIT_UNREADABLE
     summary = verifier.summary()
-    chains = ", ".join(
-        f"{name} up to seq {head.seq} ({head.hash[:16]})" for name, head in summary.heads.items()
-    )
+    if summary.records == 0:
+        print(f"till-verify: {args.chain_file} holds no record to verify", file=sys.stderr)
+        return EXIT_UNREADABLE
     if defects:
         print(f"FAILED: {defects} defect(s) in {summary.records} record(s)", file=out)
         return EXIT_DEFECTS
-    print(f"OK: {summary.records} record(s) intact" + (f"; {chains}" if chains else ""), file=out)
+    chains = "; ".join(
+        f"{name} up to seq {head.seq} ({head.hash[:16]})" for name, head in summary.heads.items()
+    )
+    print(f"OK: {summary.records} record(s) intact; {chains}", file=out)
     return EXIT_INTACT
 
 
 def main() -> None:
     try:
         code = run()
+        sys.stdout.flush()
     except KeyboardInterrupt:
+        code = EXIT_UNREADABLE
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_UNREADABLE
+    except Exception as error:  # the promise is a message, never a traceback
+        print(f"till-verify: unexpected error: {error!r}", file=sys.stderr)
         code = EXIT_UNREADABLE
     sys.exit(code)

@@ -14,8 +14,6 @@ from nacl.signing import SigningKey, VerifyKey
 
 from till.errors import TillError
 
-SIGNATURE_HEX_LENGTH = 128
-
 
 class InvalidKey(TillError):
     code = "invalid_key"

@@ -26,6 +26,8 @@ PERIMETER = (
     "till/fiscal/keys.py",
     "till/fiscal/records.py",
     "till/fiscal/verify.py",
+    "till/fiscal/reader.py",
+    "till/fiscal/cli.py",
     "till/fiscal/perimeter.py",
     "docs/sealing.md",
 )
@@ -41,6 +43,15 @@ def fingerprint(major: int | None = None, root: Path = ROOT) -> str:
 
 def recorded_fingerprints() -> dict[int, str]:
     return {int(major): value for major, value in json.loads(RECORDED.read_text()).items()}
+
+
+def current_fingerprint() -> str:
+    """The recorded fingerprint of this major version: what the software shows of itself.
+
+    It is read, not computed, because an installed copy has no source tree to hash; the test suite
+    checks that the recorded value is the one the sources give.
+    """
+    return recorded_fingerprints()[major_version()]
 
 
 def record_current() -> str:

@@ -42,9 +42,6 @@ class ChainHead:
     def genesis(cls) -> ChainHead:
         return cls(0, GENESIS_HASH)
 
-    def as_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "hash": self.hash}
-
 
 @dataclass(frozen=True, slots=True)
 class SealedRecord:
@@ -72,7 +69,9 @@ class SealedRecord:
 
 def record_digest(record: Mapping[str, Any]) -> bytes:
     """SHA-256 of the canonical JSON of a record without its `hash` and `signature`."""
-    body = {k: v for k, v in record.items() if k not in SEAL_FIELDS}
+    body = dict(record)
+    body.pop("hash", None)
+    body.pop("signature", None)
     return hashlib.sha256(encode(body)).digest()
 
 

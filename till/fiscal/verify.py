@@ -7,20 +7,34 @@ missing (so a record that arrives late is told apart from a lost one), never the
 from __future__ import annotations
 
 import bisect
-import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any
 
-from till.fiscal.canonical import encode
 from till.fiscal.keys import KeyRing
-from till.fiscal.records import ALG, CHAINS, GENESIS_HASH, ChainHead
+from till.fiscal.records import ALG, CHAINS, ChainHead, record_digest
 
 Report = Callable[["DefectKind", str], None]
 
+_TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
 # Missing ranges kept in memory per chain before the oldest is reported as a plain gap.
 MAX_PENDING_GAPS = 10_000
+
+
+class _Seal(Enum):
+    INTACT = "intact"
+    ALTERED = "altered"  # content changed, signed hash genuine
+    FORGED = "forged"  # not sealed by a key of the shop
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedRecord:
+    """What a reader yields for a record it could parse but that no sealer can have written."""
+
+    reason: str
 
 
 class DefectKind(StrEnum):
@@ -78,7 +92,6 @@ class _ChainState:
     last_hash: str
     last_seq: int | None = None
     last_time: str | None = None
-    records: int = 0
     gaps: list[_Gap] = field(default_factory=list)
 
     def head(self) -> ChainHead:
@@ -120,38 +133,33 @@ class ChainVerifier:
         """Check the next record; returns its defects (empty when it is sound)."""
         self._position += 1
         position = self._position
-        if not isinstance(record, dict):
-            return [Defect(DefectKind.MALFORMED, "not a JSON object", position)]
-        try:
-            chain = record["chain"]
-            seq = record["seq"]
-            prev_hash = record["prev_hash"]
-            stored_hash = record["hash"]
-            signature = record["signature"]
-            key_id = record["key_id"]
-            shop = record["shop"]
-            sealed_at = record["sealed_at"]
-            alg = record["alg"]
-        except KeyError as missing:
-            return [Defect(DefectKind.MALFORMED, f"the seal field {missing} is missing", position)]
-        problem = _envelope_problem(chain, seq, prev_hash, key_id, shop, sealed_at, alg)
-        if problem:
-            return [Defect(DefectKind.MALFORMED, problem, position)]
+        envelope = _envelope(record)
+        if isinstance(envelope, str):
+            return [Defect(DefectKind.MALFORMED, envelope, position)]
+        chain, seq, prev_hash, stored_hash, claimed, signed, key_id, shop, sealed_at = envelope
 
         defects: list[Defect] = []
 
         def report(kind: DefectKind, message: str) -> None:
             defects.append(Defect(kind, message, position, chain, seq))
 
-        if self._shop is None:
+        seal = self._check_seal(record, claimed, signed, key_id, report)
+        if self._shop is None and seal is not _Seal.FORGED:
             self._shop = shop
-        elif shop != self._shop:
+        elif self._shop is not None and shop != self._shop:
             report(DefectKind.FOREIGN_SHOP, f"belongs to shop {shop!r}, not {self._shop!r}")
-
-        self._check_seal(record, stored_hash, signature, key_id, report)
+        if seal is _Seal.FORGED:
+            # Not the shop's: its seq and links say nothing about the chain, which goes on
+            # without it (a genuine record it replaced shows as missing).
+            return defects
         state = self._chains.get(chain) or self._open_chain(chain)
-        state.records += 1
-        self._check_place(state, seq, prev_hash, stored_hash, sealed_at, position, report)
+        if seal is _Seal.INTACT:
+            self._check_place(state, seq, prev_hash, stored_hash, sealed_at, position, report)
+        else:
+            # Its signed hash is genuine, so it links the chain, but its fields, seq and time
+            # included, cannot be trusted: it takes the next place.
+            seq = state.expected
+            state.expected, state.last_seq, state.last_hash = seq + 1, seq, stored_hash
         head = self._heads.get(chain)
         if head is not None and seq == head.seq and stored_hash != head.hash:
             report(
@@ -167,7 +175,7 @@ class ChainVerifier:
         ]
         for chain, head in self._heads.items():
             state = self._chains.get(chain)
-            last = state.expected - 1 if state else 0
+            last = state.expected - 1 if state else self._starts.get(chain, ChainHead.genesis()).seq
             if last < head.seq:
                 defects.append(
                     Defect(
@@ -192,33 +200,35 @@ class ChainVerifier:
         return state
 
     def _check_seal(
-        self, record: dict[str, Any], stored_hash: str, signature: str, key_id: str, report: Report
-    ) -> None:
-        body = record.copy()
-        del body["hash"], body["signature"]
+        self, record: dict[str, Any], claimed: bytes, signed: bytes, key_id: str, report: Report
+    ) -> _Seal:
         try:
-            digest = hashlib.sha256(encode(body)).digest()
+            digest = record_digest(record)
         except (TypeError, ValueError) as error:
             report(DefectKind.MALFORMED, f"cannot be put in canonical form: {error}")
-            return
+            return _Seal.FORGED
         key = self._keys.get(key_id)
-        claimed, signed = _hex_or_empty(stored_hash), _hex_or_empty(signature)
         if key is None:
             report(
-                DefectKind.UNKNOWN_KEY, f"sealed with key {key_id}, which is not a key of the shop"
+                DefectKind.UNKNOWN_KEY,
+                f"sealed with key {key_id!r}, which is not a key of the shop",
             )
             if digest != claimed:
                 report(DefectKind.WRONG_HASH, "its hash does not match its content")
-        elif digest == claimed:
-            if len(signed) != 64 or not key.verify(digest, signed):
-                report(DefectKind.BAD_SIGNATURE, "its signature is not the shop key's")
-        elif len(claimed) == 32 and len(signed) == 64 and key.verify(claimed, signed):
+            return _Seal.FORGED
+        if digest == claimed:
+            if key.verify(digest, signed):
+                return _Seal.INTACT
+            report(DefectKind.BAD_SIGNATURE, "its signature is not the shop key's")
+            return _Seal.FORGED
+        if key.verify(claimed, signed):
             report(
                 DefectKind.ALTERED,
                 "its content was changed after sealing: it no longer matches its signed hash",
             )
-        else:
-            report(DefectKind.WRONG_HASH, "its hash matches neither its content nor its signature")
+            return _Seal.ALTERED
+        report(DefectKind.WRONG_HASH, "its hash matches neither its content nor its signature")
+        return _Seal.FORGED
 
     def _check_place(
         self,
@@ -246,7 +256,7 @@ class ChainVerifier:
         if state.last_time is not None and sealed_at < state.last_time:
             report(
                 DefectKind.TIME_BACKWARDS,
-                f"sealed at {sealed_at}, before the previous record ({state.last_time})",
+                f"sealed at {sealed_at}, before the previous record (sealed at {state.last_time})",
             )
         state.expected = seq + 1
         state.last_hash = stored_hash
@@ -290,13 +300,8 @@ class ChainVerifier:
         left = _Gap(gap.first, seq - 1, gap.hash_before, prev_hash, gap.position)
         right = _Gap(seq + 1, gap.last, stored_hash, gap.prev_hash_after, gap.position)
         gaps[index : index + 1] = [part for part in (left, right) if part.first <= part.last]
-
-
-def _hex_or_empty(text: Any) -> bytes:
-    try:
-        return bytes.fromhex(text)
-    except (TypeError, ValueError):
-        return b""
+        if len(gaps) > MAX_PENDING_GAPS:
+            report(DefectKind.GAP, _gap_message(gaps.pop(0)))
 
 
 def _gap_message(gap: _Gap) -> str:
@@ -308,22 +313,52 @@ def _gap_defect(chain: str, gap: _Gap) -> Defect:
     return Defect(DefectKind.GAP, _gap_message(gap), gap.position, chain, gap.first)
 
 
-def _envelope_problem(
-    chain: Any, seq: Any, prev_hash: Any, key_id: Any, shop: Any, sealed_at: Any, alg: Any
-) -> str | None:
+def _envelope(record: Any) -> tuple[Any, ...] | str:
+    """The envelope and seal fields of a record, or why they are unusable."""
+    if isinstance(record, MalformedRecord):
+        return record.reason
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    try:
+        chain = record["chain"]
+        seq = record["seq"]
+        prev_hash = record["prev_hash"]
+        stored_hash = record["hash"]
+        signature = record["signature"]
+        key_id = record["key_id"]
+        shop = record["shop"]
+        sealed_at = record["sealed_at"]
+        alg = record["alg"]
+    except KeyError as missing:
+        return f"the seal field {missing} is missing"
     if chain not in CHAINS:
         return f"unknown chain {chain!r}"
     if type(seq) is not int or seq < 1:
         return f"seq must be a positive integer, not {seq!r}"
-    if not isinstance(prev_hash, str) or len(prev_hash) != len(GENESIS_HASH):
-        return "prev_hash must be 64 hex digits"
     if alg != ALG:
         return f"unsupported algorithm {alg!r} (expected {ALG})"
     if not isinstance(key_id, str) or not isinstance(shop, str):
         return "key_id and shop must be text"
-    if not isinstance(sealed_at, str) or len(sealed_at) != 27 or sealed_at[-1] != "Z":
-        return f"sealed_at must be a UTC timestamp, not {sealed_at!r}"
-    return None
+    if not isinstance(sealed_at, str) or _TIMESTAMP.fullmatch(sealed_at) is None:
+        return f"sealed_at must be a UTC time like 2026-01-31T12:00:00.000000Z, not {sealed_at!r}"
+    if _exact_hex(prev_hash, 32) is None:
+        return "prev_hash must be 64 lower-case hex digits"
+    claimed = _exact_hex(stored_hash, 32)
+    if claimed is None:
+        return "hash must be 64 lower-case hex digits"
+    signed = _exact_hex(signature, 64)
+    if signed is None:
+        return "signature must be 128 lower-case hex digits"
+    return chain, seq, prev_hash, stored_hash, claimed, signed, key_id, shop, sealed_at
+
+
+def _exact_hex(text: Any, size: int) -> bytes | None:
+    """The bytes of `text` when it is exactly their lower-case hex spelling (one spelling only)."""
+    try:
+        raw = bytes.fromhex(text)
+    except (TypeError, ValueError):
+        return None
+    return raw if len(raw) == size and raw.hex() == text else None
 
 
 def verify_records(

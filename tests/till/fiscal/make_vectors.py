@@ -6,15 +6,18 @@ check that the code still produces exactly the committed vectors.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from till.fiscal.canonical import canonical_json
 from till.fiscal.keys import ShopKey
 from till.fiscal.records import Chain
+from till.order import CASH, Discount, Order, OrderLine, Payment, VatRates, to_record
 
 VECTORS = Path(__file__).with_name("vectors.json")
 
@@ -26,7 +29,10 @@ SHOP = "FR-SHOP-0001"
 CANONICAL_CASES: list[Any] = [
     {"b": 1, "a": "x", "c": None, "d": True, "e": False, "f": [], "g": {}},
     {"text": "Café crème, œuf, à emporter — 12,50 €"},
-    {"escapes": 'quote " backslash \\ slash / tab \t newline \n nul \u0000 unit \u001f del \u007f'},
+    {
+        "escapes": 'quote " backslash \\ slash / backspace \b tab \t newline \n form feed \f '
+        "return \r nul \u0000 unit separator \u001f delete \u007f"
+    },
     {"separators": "\u2028\u2029"},
     {"\ue000": "private use", "\U0001f600": "emoji sorts first by UTF-16 code units", "a": 1},
     {"numbers": [0, -1, 9007199254740991, -9007199254740991]},
@@ -34,50 +40,79 @@ CANONICAL_CASES: list[Any] = [
 ]
 
 
-def _order_fields() -> dict[str, Any]:
-    return {
-        "type": "receipt",
-        "internal_number": 1,
-        "public_number": "T1-000001",
-        "register": "R1",
-        "user": "u-claire",
-        "created_at": "2026-11-21T08:14:02.000000Z",
-        "validated_at": "2026-11-21T08:15:30.250000Z",
-        "value_date": "2026-11-21T08:15:30.250000Z",
-        "delivery_method": "eat_in",
-        "lines": [
-            {
-                "article": "cafe",
-                "label": "Café",
-                "quantity": "2.000",
-                "unit_price": "2.50",
-                "discount": None,
-                "final_price": "5.00",
-                "vat_rate": "10.00",
-                "vat": "0.45",
-                "excl_vat": "4.55",
-            },
-            {
-                "article": "croissant",
-                "label": "Croissant",
-                "quantity": "1.000",
-                "unit_price": "1.30",
-                "discount": None,
-                "final_price": "1.30",
-                "vat_rate": "10.00",
-                "vat": "0.12",
-                "excl_vat": "1.18",
-            },
-        ],
-        "vat": [{"rate": "10.00", "incl": "6.30", "vat": "0.57", "excl": "5.73"}],
-        "initial_price": "6.30",
-        "total_discount": "0.00",
-        "total_vat": "0.57",
-        "final_price": "6.30",
-        "payments": [{"mode": "cash", "amount": "10.00"}],
-        "change": "3.70",
-        "corrects": None,
-    }
+def _order_fields(validated_at: datetime) -> dict[str, Any]:
+    """A real order record, as till.order writes it: lines, VAT table and payments included."""
+    order = Order(
+        id="order-0001",
+        created_at=validated_at - timedelta(minutes=2),
+        shop_id=SHOP,
+        register_id="R1",
+        user_id="u-claire",
+        table="4",
+        covers=2,
+    )
+    cafe = VatRates(Decimal("10"))
+    order.add_line(
+        OrderLine(
+            id="line-1",
+            article_id="creme",
+            label="Café crème",
+            quantity=Decimal(2),
+            unit_price=320,
+            vat=cafe,
+        )
+    )
+    order.add_line(
+        OrderLine(
+            id="line-2",
+            article_id="croissant",
+            label="Croissant",
+            quantity=Decimal(2),
+            unit_price=120,
+            vat=VatRates(Decimal("10"), Decimal("5.5")),
+            discount=Discount.rate(50),
+        )
+    )
+    order.add_payment(
+        Payment(
+            id="payment-1", mode=CASH, amount=1000, paid_at=validated_at - timedelta(seconds=30)
+        )
+    )
+    order.validated_at = validated_at
+    order.value_date = validated_at.date()
+    order.internal_number = 1
+    order.public_number = "R1-000001"
+    return {"type": "receipt", **to_record(order)}
+
+
+def _tampered(good: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Damaged copies of the good chains, with the defects a verifier must report."""
+    altered = copy.deepcopy(good)
+    altered[0]["final_price"] = "0.10"
+    rehashed = copy.deepcopy(good)
+    rehashed[1]["hash"] = hashlib.sha256(b"forged").hexdigest()
+    return [
+        {
+            "name": "the order's total changed after sealing",
+            "records": altered,
+            "defects": [{"kind": "altered", "position": 1}],
+        },
+        {
+            "name": "the first event removed",
+            "records": [good[0], *good[2:]],
+            "defects": [{"kind": "gap", "position": 2}],
+        },
+        {
+            "name": "two events swapped",
+            "records": [good[0], good[2], good[1], good[3]],
+            "defects": [{"kind": "reordered", "position": 3}],
+        },
+        {
+            "name": "an event's hash replaced: it is not the shop's, its place is empty",
+            "records": rehashed,
+            "defects": [{"kind": "wrong_hash", "position": 2}, {"kind": "gap", "position": 3}],
+        },
+    ]
 
 
 def build() -> dict[str, Any]:
@@ -87,9 +122,9 @@ def build() -> dict[str, Any]:
     orders = Chain("order", SHOP, key)
     events = Chain("event", SHOP, key)
     records = [
-        orders.append(_order_fields(), base),
-        events.append({"type": "print", "order": "T1-000001", "copy": 1}, base),
-        events.append({"type": "reprint", "order": "T1-000001", "copy": 2}, base),
+        orders.append(_order_fields(base), base),
+        events.append({"type": "print", "order": "R1-000001", "copy": 1}, base),
+        events.append({"type": "reprint", "order": "R1-000001", "copy": 2}, base),
     ]
     # After a key rotation the chain goes on with the new key; old records keep verifying.
     events.key = rotated
@@ -107,6 +142,7 @@ def build() -> dict[str, Any]:
             {"value": value, "canonical_utf8_hex": canonical_json(value).hex()}
             for value in CANONICAL_CASES
         ],
+        "tampered": _tampered([record.as_json() for record in records]),
         "records": [
             {
                 "record": record.as_json(),

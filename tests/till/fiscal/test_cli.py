@@ -108,3 +108,48 @@ def test_the_installed_command_never_shows_a_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "line 2: not valid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_empty_file_is_not_called_intact(
+    tmp_path: Path, shop_key: ShopKey, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.jsonl").write_text("")
+    assert run([str(tmp_path / "empty.jsonl"), "--key", shop_key.public_key.hex]) == 2
+    assert "holds no record" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("head", ["order:\u00b2:" + "ab" * 32, "order:3:" + "zz" * 32])
+def test_a_bad_head_is_a_usage_error(
+    tmp_path: Path, build_chain: BuildChain, shop_key: ShopKey, head: str
+) -> None:
+    path = write_lines(tmp_path / "chain.jsonl", build_chain(2))
+    assert run([str(path), "--key", shop_key.public_key.hex, "--head", head]) == 2
+
+
+def test_a_key_file_with_a_byte_order_mark_is_read(
+    tmp_path: Path, build_chain: BuildChain, shop_key: ShopKey
+) -> None:
+    path = write_lines(tmp_path / "chain.jsonl", build_chain(2))
+    key_file = tmp_path / "shop.pub"
+    key_file.write_bytes(b"\xef\xbb\xbf" + shop_key.public_key.hex.encode() + b"\r\n")
+    assert run([str(path), "--key-file", str(key_file)]) == 0
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path, build_chain: BuildChain) -> None:
+    records = build_chain(3000)
+    for record in records:
+        record["final_price"] = "0.00"
+    path = write_lines(tmp_path / "chain.jsonl", records)
+    command = shutil.which("till-verify") or str(
+        Path(__file__).parents[3] / ".venv/bin/till-verify"
+    )
+    other = ShopKey.generate().public_key.hex
+    result = subprocess.run(
+        f"'{command}' '{path}' --key {other} | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.count("\n") == 1
+    assert "Traceback" not in result.stderr

@@ -58,6 +58,7 @@ def test_canonical_vectors(vectors: dict[str, Any]) -> None:
 def test_the_worked_example_in_the_spec_is_the_vector(vectors: dict[str, Any]) -> None:
     spec = (make_vectors.VECTORS.parents[3] / "docs" / "sealing.md").read_text(encoding="utf-8")
     example = vectors["records"][1]
+    assert canonical_json(example["record"]).decode("utf-8") in spec
     assert example["canonical"] in spec
     assert example["sha256"] in spec
     assert example["record"]["signature"] in spec
@@ -112,3 +113,13 @@ def test_a_refused_seal_leaves_the_chain_head_unchanged() -> None:
     with pytest.raises(SealingError):
         chain.append({"n": 0.5}, NOW)
     assert chain.head == head
+
+
+def test_the_tampered_vectors_give_their_defects(vectors: dict[str, Any]) -> None:
+    ring = KeyRing(PublicKey.from_hex(k["public_key"]) for k in vectors["keys"])
+    for case in vectors["tampered"]:
+        found = [
+            {"kind": d.kind.value, "position": d.position}
+            for d in verify_records(case["records"], ring, shop=vectors["shop"])
+        ]
+        assert found == case["defects"], case["name"]

@@ -59,12 +59,12 @@ def test_an_added_field_is_reported_as_altered(build_chain: BuildChain, keys: Ke
     assert defects_of(records, keys) == {(K.ALTERED, 5)}
 
 
-def test_a_replaced_hash_is_wrong_and_breaks_the_next_link(
+def test_a_replaced_hash_is_wrong_and_leaves_its_place_empty(
     build_chain: BuildChain, keys: KeyRing
 ) -> None:
     records = build_chain(10)
     records[4]["hash"] = hashlib.sha256(b"forged").hexdigest()
-    assert defects_of(records, keys) == {(K.WRONG_HASH, 5), (K.BROKEN_LINK, 6)}
+    assert defects_of(records, keys) == {(K.WRONG_HASH, 5), (K.GAP, 6)}
 
 
 def test_a_recomputed_hash_without_the_key_fails_the_signature(
@@ -77,7 +77,7 @@ def test_a_recomputed_hash_without_the_key_fails_the_signature(
     forged["hash"] = record_digest(body).hex()
     forged["signature"] = records[4]["signature"]
     records[4] = forged
-    assert defects_of(records, keys) == {(K.BAD_SIGNATURE, 5), (K.BROKEN_LINK, 6)}
+    assert defects_of(records, keys) == {(K.BAD_SIGNATURE, 5), (K.GAP, 6)}
 
 
 def test_a_damaged_signature_is_reported(build_chain: BuildChain, keys: KeyRing) -> None:
@@ -85,13 +85,13 @@ def test_a_damaged_signature_is_reported(build_chain: BuildChain, keys: KeyRing)
     signature = bytearray(bytes.fromhex(records[4]["signature"]))
     signature[10] ^= 0x01
     records[4]["signature"] = signature.hex()
-    assert defects_of(records, keys) == {(K.BAD_SIGNATURE, 5)}
+    assert defects_of(records, keys) == {(K.BAD_SIGNATURE, 5), (K.GAP, 6)}
 
 
 def test_a_signature_that_is_not_hex_is_reported(build_chain: BuildChain, keys: KeyRing) -> None:
     records = build_chain(3)
     records[1]["signature"] = "not hex"
-    assert defects_of(records, keys) == {(K.BAD_SIGNATURE, 2)}
+    assert defects_of(records, keys) == {(K.MALFORMED, 2), (K.GAP, 3)}
 
 
 def test_a_record_sealed_with_an_unknown_key_is_reported(
@@ -99,7 +99,7 @@ def test_a_record_sealed_with_an_unknown_key_is_reported(
 ) -> None:
     records = build_chain(10)
     records[4] = reseal(records[4], other_key)
-    assert defects_of(records, keys) == {(K.UNKNOWN_KEY, 5), (K.BROKEN_LINK, 6)}
+    assert defects_of(records, keys) == {(K.UNKNOWN_KEY, 5), (K.GAP, 6)}
 
 
 def test_a_chain_resealed_with_a_swapped_key_fails_every_signature(
@@ -251,9 +251,11 @@ def test_a_record_copied_from_another_shop_is_caught(
     ours = build_chain(10)
     theirs = build_chain(10, shop="FR-SHOP-0002", key=other_key)
     tampered = [*ours[:5], theirs[5], *ours[6:]]
-    found = defects_of(tampered, keys, shop=SHOP)
-    assert {(K.FOREIGN_SHOP, 6), (K.UNKNOWN_KEY, 6), (K.BROKEN_LINK, 6)} <= found
-    assert {position for _, position in found} == {6, 7}
+    assert defects_of(tampered, keys, shop=SHOP) == {
+        (K.FOREIGN_SHOP, 6),
+        (K.UNKNOWN_KEY, 6),
+        (K.GAP, 7),  # the genuine seq 6 it replaced is missing
+    }
 
 
 def test_the_shop_is_taken_from_the_first_record_when_not_given(
@@ -352,3 +354,69 @@ def test_a_chain_of_100000_records_verifies_clean(shop_key: ShopKey, keys: KeyRi
         assert not verifier.check(record)
     assert verifier.finish() == []
     assert verifier.summary().heads["order"] == chain.head
+
+
+def test_a_forged_record_inserted_before_the_genuine_one_is_the_only_defect(
+    build_chain: BuildChain, keys: KeyRing, other_key: ShopKey
+) -> None:
+    records = build_chain(10)
+    records.insert(5, reseal(records[5], other_key, final_price="0.01"))
+    assert defects_of(records, keys) == {(K.UNKNOWN_KEY, 6)}
+
+
+def test_a_record_whose_seq_was_changed_is_only_altered(
+    build_chain: BuildChain, keys: KeyRing
+) -> None:
+    records = build_chain(10)
+    records[4]["seq"] = 6
+    assert defects_of(records, keys) == {(K.ALTERED, 5)}
+
+
+@pytest.mark.parametrize("field", ["hash", "prev_hash", "signature"])
+def test_hex_has_one_spelling_only(build_chain: BuildChain, keys: KeyRing, field: str) -> None:
+    records = build_chain(3)
+    records[1][field] = records[1][field].upper()
+    found = list(verify_records(records, keys))
+    assert (found[0].kind, found[0].position) == (K.MALFORMED, 2)
+    assert "lower-case hex" in found[0].message
+
+
+def test_a_foreign_record_first_does_not_make_the_shop_foreign(
+    build_chain: BuildChain, keys: KeyRing, other_key: ShopKey
+) -> None:
+    ours = build_chain(3)
+    theirs = build_chain(1, shop="FR-SHOP-0002", key=other_key)
+    assert defects_of([theirs[0], *ours], keys) == {(K.UNKNOWN_KEY, 1)}
+
+
+def test_an_empty_excerpt_after_its_known_start_is_not_truncated(keys: KeyRing) -> None:
+    start = ChainHead(8, "ab" * 32)
+    assert list(verify_records([], keys, starts={"order": start}, heads={"order": start})) == []
+
+
+def test_text_from_a_record_cannot_forge_output_lines(
+    build_chain: BuildChain, keys: KeyRing
+) -> None:
+    records = build_chain(2)
+    records[1]["key_id"] = "x\nOK: 2 record(s) intact"
+    lines = [str(defect) for defect in verify_records(records, keys)]
+    assert lines and all("\n" not in line for line in lines)
+
+
+def test_late_records_cannot_grow_memory_past_the_pending_limit(
+    shop_key: ShopKey, keys: KeyRing, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(verify_module, "MAX_PENDING_GAPS", 3)
+    from till.fiscal.records import Chain
+
+    chain = Chain("order", SHOP, shop_key)
+    records = [
+        chain.append(sale_fields(n), START + timedelta(seconds=n)).as_json() for n in range(1, 40)
+    ]
+    verifier = ChainVerifier(keys)
+    verifier.check(records[-1])
+    for record in records[1:-1:2]:  # seqs 2, 4, 6, ... each splits the one big gap
+        verifier.check(record)
+        assert len(verifier._chains["order"].gaps) <= 3
+    gaps = [d for d in verifier.finish() if d.kind is K.GAP]
+    assert gaps
