@@ -107,7 +107,7 @@ class VerificationSummary:
 class ChainVerifier:
     """Feed records in their stored order with `check`, then call `finish`.
 
-    `shop`: the shop the chain must belong to (else the first record's shop is taken).
+    `shop`: the shop the chain must belong to (else the first authentic record's shop is taken).
     `starts`: per chain, the known record just before the first one given (an archive that begins
     mid-chain); chains not listed must start at seq 1 after the 64-zero hash.
     `heads`: per chain, a head (seq, hash) recorded elsewhere (closure, till): the chain must reach
