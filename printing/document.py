@@ -109,7 +109,7 @@ def align(text: str, width: int, how: Align) -> str:
 
 
 def columns(left: str, right: str, width: int) -> list[str]:
-    """`left` and `right` on one line when they fit; else `left` wrapped, `right` on its own line."""
+    """`left` and `right` on one line if they fit; else `left` wrapped, `right` on a line below."""
     if len(left) + 1 + len(right) <= width:
         return [left + " " * (width - len(left) - len(right)) + right]
     return [*wrap(left, width), right.rjust(width)]

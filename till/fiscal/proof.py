@@ -4,9 +4,9 @@ The sealed record is too long for a QR code, so the server also signs, with the 
 line that repeats what the paper shows (shop, number, date, total) and binds it to the sealed record
 through its chain, seq and hash:
 
-    TILL1;<shop>;<chain>;<seq>;<public number>;<validated_at>;<final_price>;<hash>;<key_id>;<signature>
+    TILL1;<shop>;<chain>;<seq>;<public number>;<validated_at>;<final_price>;<hash>;<key_id>;<sig>
 
-`signature` is Ed25519 over the UTF-8 bytes of everything before ";<signature>". Fields may not
+`sig` is the hex Ed25519 signature of the UTF-8 bytes of everything before ";<sig>". Fields may not
 hold ";". Changing one character of the printed total breaks the signature.
 """
 
