@@ -78,25 +78,34 @@ class Document:
 
 
 def wrap(text: str, width: int) -> list[str]:
-    """Lines of at most `width` characters, broken at spaces where possible, never lost."""
+    """Lines of at most `width` characters, broken at spaces where possible, never lost; a
+    paragraph's leading indentation is kept on each of its lines."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
-        for word in paragraph.split(" "):
-            while len(word) > width:
-                if line:
-                    lines.append(line)
-                    line = ""
-                lines.append(word[:width])
-                word = word[width:]
-            if not line:
-                line = word
-            elif len(line) + 1 + len(word) <= width:
-                line = f"{line} {word}"
-            else:
+        body = paragraph.lstrip(" ")
+        indent = " " * min(len(paragraph) - len(body), width // 2)
+        lines += [indent + line for line in _wrap_words(body, width - len(indent))]
+    return lines
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        while len(word) > width:
+            if line:
                 lines.append(line)
-                line = word
-        lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
     return lines
 
 

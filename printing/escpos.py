@@ -54,9 +54,11 @@ class _Writer:
 
     def lines(self, lines: list[str]) -> None:
         for line in lines:
-            self.printer.textln(self.profile.printable(line))
+            self.printer.textln(line)
 
     def block(self, block: Block) -> None:
+        # Spelled out before layout: "Œ" becomes "OE" on CP858, one more column to fit.
+        block = self.profile.printable_block(block)
         width = self.profile.columns
         if isinstance(block, Text | Columns):
             self.style(bold=block.bold, large=block.large)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from printing.document import Block, Columns, QrCode, Rule, Text
 from till.errors import TillError
 
 
@@ -50,6 +51,20 @@ class PrinterProfile:
     @property
     def python_codec(self) -> str:
         return _python_codec(self.code_page)
+
+    def printable_block(self, block: Block) -> Block:
+        """`block` with its text made printable (`printable`), ready to be laid out."""
+        if isinstance(block, Text):
+            return replace(block, text=self.printable(block.text))
+        if isinstance(block, Columns):
+            return replace(
+                block, left=self.printable(block.left), right=self.printable(block.right)
+            )
+        if isinstance(block, Rule):
+            return replace(block, char=self.printable(block.char)[:1] or "-")
+        if isinstance(block, QrCode):
+            return replace(block, caption=self.printable(block.caption))
+        return block
 
     def printable(self, text: str) -> str:
         """`text` with every character the code page can print, the others spelled out."""

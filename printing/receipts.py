@@ -103,7 +103,7 @@ def receipt(
     blocks += _payments(record)
     blocks.append(Rule())
     blocks += [
-        Text(f"Sceau {record['hash'][:EXCERPT]} - enregistrement n°{record['seq']}"),
+        Columns(f"Sceau {record['hash'][:EXCERPT]}", f"n°{record['seq']}"),
         *software_footer(software),
         QrCode(issuance.proof, caption="Vérifiable hors ligne avec la clé publique du magasin"),
     ]
@@ -159,7 +159,7 @@ def _totals(record: Mapping[str, Any]) -> list[Block]:
 
 
 def _vat_table(rows: Sequence[Mapping[str, str]]) -> list[Block]:
-    """Rate, excl. VAT, VAT, incl. VAT: four columns that fit 32 characters."""
+    """Rate, excl. VAT, VAT, incl. VAT: four columns that fit the narrowest paper (32)."""
     blocks: list[Block] = [Rule(), Text(_vat_row("TVA", "HT", "TVA", "TTC"))]
     for row in rows:
         blocks.append(
@@ -176,7 +176,7 @@ def _vat_table(rows: Sequence[Mapping[str, str]]) -> list[Block]:
 
 
 def _vat_row(rate: str, excl: str, vat: str, incl: str) -> str:
-    return f"{rate:<7}{excl:>9}{vat:>8}{incl:>9}"
+    return f"{rate:<6}{excl:>9}{vat:>8}{incl:>9}"
 
 
 def _payments(record: Mapping[str, Any]) -> list[Block]:
@@ -306,7 +306,9 @@ def closing_ticket(report: ClosingReport, shop: ShopHeader, software: SoftwareIn
     return Document(kind, tuple(blocks), title=title)
 
 
-def test_page(profile: PrinterProfile, shop: ShopHeader, software: SoftwareInfo) -> Document:
+def printer_test_page(
+    profile: PrinterProfile, shop: ShopHeader, software: SoftwareInfo
+) -> Document:
     """What a manager prints when setting a printer up: width, code page, accents, QR, cut."""
     ruler = "".join(str(i % 10) for i in range(1, profile.columns + 1))
     blocks: list[Block] = [
