@@ -28,6 +28,8 @@ PERIMETER = (
     "till/fiscal/verify.py",
     "till/fiscal/reader.py",
     "till/fiscal/cli.py",
+    "till/fiscal/proof.py",
+    "printing/receipts.py",
     "till/fiscal/perimeter.py",
     "docs/sealing.md",
 )
