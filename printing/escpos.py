@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
+from PIL import Image
 
+from printing.context import NotPrintable
 from printing.document import (
     Align,
     Blank,
@@ -27,6 +29,21 @@ from printing.profile import PrinterProfile
 
 # Dots per QR module: as large as fits, for cheap print heads and phone cameras.
 _QR_MODULE_DOTS = {32: 4, 42: 5, 48: 6}
+
+
+def paper_image(logo: Logo, profile: PrinterProfile) -> Image.Image:
+    """The logo in black and white, at most the paper's width, centred on a full-width strip (so
+    that it is centred on any printer, whatever its alignment commands do to images)."""
+    try:
+        with Image.open(logo.path) as source:
+            image = source.convert("L")
+    except OSError as error:
+        raise NotPrintable(f"the logo {logo.path} cannot be read: {error}") from None
+    if image.width > profile.dots:
+        image = image.resize((profile.dots, max(1, image.height * profile.dots // image.width)))
+    strip = Image.new("1", (profile.dots, image.height), 1)
+    strip.paste(image.convert("1"), ((profile.dots - image.width) // 2, 0))
+    return strip
 
 
 def render_escpos(document: Document, profile: PrinterProfile) -> bytes:
@@ -86,7 +103,7 @@ class _Writer:
                 )
         elif isinstance(block, Logo):
             self.style()
-            self.printer.image(str(block.path), center=True)
+            self.printer.image(paper_image(block, self.profile))
 
     def finish(self, document: Document) -> bytes:
         if document.open_drawer:

@@ -20,6 +20,7 @@ class Line:
 class Paper:
     lines: list[Line] = field(default_factory=list)
     qr_codes: list[str] = field(default_factory=list)
+    images: list[tuple[int, int]] = field(default_factory=list)  # (width in dots, height)
     code_pages: list[str] = field(default_factory=list)
     cuts: int = 0
     drawer_kicks: int = 0
@@ -100,6 +101,13 @@ def decode(data: bytes) -> Paper:
                 if body[:2] == b"1P":  # store the data: cn 49, fn 80, m 48, then the data
                     paper.qr_codes.append(body[3:].decode("utf-8"))
                 i += 5 + size
+            elif command == 0x76 and need(3)[2] == 0x30:  # GS v 0: raster image
+                header = need(8)
+                width_bytes = header[4] + 256 * header[5]
+                height = header[6] + 256 * header[7]
+                need(8 + width_bytes * height)
+                paper.images.append((width_bytes * 8, height))
+                i += 8 + width_bytes * height
             else:
                 raise EscPosError(f"unknown GS command {command:#x} at {i}")
         elif byte < 0x20:

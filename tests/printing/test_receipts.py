@@ -249,3 +249,26 @@ def test_quantities_of_weighed_goods_print_with_a_comma() -> None:
     text = "\n".join(paper(original(take_away())).text)
     assert "0,75 x Pain de campagne (kg)" in text
     assert Decimal("0.750") == take_away().lines[1].quantity
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: f"{p.columns}col")
+def test_a_logo_prints_centred_across_the_paper(tmp_path: Path, profile: PrinterProfile) -> None:
+    from PIL import Image
+
+    from printing.document import Logo, Text
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (1000, 200), "black").save(logo)
+    printed = paper(Document("test", (Logo(logo), Text("Bienvenue"))), profile)
+    [(width, height)] = printed.images
+    assert width == profile.dots
+    assert height == 200 * profile.dots // 1000
+    assert "Bienvenue" in printed.text
+
+
+def test_an_unreadable_logo_is_a_clear_error(tmp_path: Path) -> None:
+    from printing.document import Logo
+
+    (tmp_path / "logo.png").write_text("not an image")
+    with pytest.raises(NotPrintable, match="cannot be read"):
+        paper(Document("test", (Logo(tmp_path / "logo.png"),)))
