@@ -159,24 +159,21 @@ def _totals(record: Mapping[str, Any]) -> list[Block]:
 
 
 def _vat_table(rows: Sequence[Mapping[str, str]]) -> list[Block]:
-    """Rate, excl. VAT, VAT, incl. VAT: four columns that fit the narrowest paper (32)."""
-    blocks: list[Block] = [Rule(), Text(_vat_row("TVA", "HT", "TVA", "TTC"))]
+    """Rate on the left; excl. VAT, VAT and incl. VAT on the right, fitting even 32 columns."""
+    blocks: list[Block] = [Rule(), Columns("TVA", _vat_figures("HT", "TVA", "TTC"))]
     for row in rows:
-        blocks.append(
-            Text(
-                _vat_row(
-                    format_rate(from_json_rate(row["rate"])),
-                    format_amount(from_json_amount(row["excl"]), symbol=False),
-                    format_amount(from_json_amount(row["vat"]), symbol=False),
-                    format_amount(from_json_amount(row["incl"]), symbol=False),
-                )
+        figures = _vat_figures(
+            *(
+                format_amount(from_json_amount(row[name]), symbol=False)
+                for name in ("excl", "vat", "incl")
             )
         )
+        blocks.append(Columns(format_rate(from_json_rate(row["rate"])), figures))
     return blocks
 
 
-def _vat_row(rate: str, excl: str, vat: str, incl: str) -> str:
-    return f"{rate:<6}{excl:>9}{vat:>8}{incl:>9}"
+def _vat_figures(excl: str, vat: str, incl: str) -> str:
+    return f"{excl:>9}{vat:>8}{incl:>9}"
 
 
 def _payments(record: Mapping[str, Any]) -> list[Block]:

@@ -111,7 +111,7 @@ def test_oe_prints_itself_with_a_code_page_that_has_it() -> None:
 
 def test_the_vat_table_adds_up_on_paper() -> None:
     printed = paper(original())
-    header = next(i for i, line in enumerate(printed.text) if line.startswith("TVA   "))
+    header = next(i for i, line in enumerate(printed.text) if line.startswith("TVA  "))
     assert printed.text[header].split() == ["TVA", "HT", "TVA", "TTC"]
     assert printed.text[header + 1].split() == ["10", "%", "18,91", "1,89", "20,80"]
     total = next(line for line in printed.lines if line.text.startswith("TOTAL TTC"))

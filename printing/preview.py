@@ -1,0 +1,180 @@
+"""A PNG preview of a document that looks like the thermal paper the printer will give out."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFont
+
+from printing.context import NotPrintable
+from printing.document import (
+    FONTS,
+    Align,
+    Blank,
+    Block,
+    Columns,
+    Document,
+    Logo,
+    QrCode,
+    Rule,
+    Text,
+    align,
+    columns,
+    wrap,
+)
+from printing.profile import PrinterProfile
+
+# The paper sits on a grey desk this many pixels wide on every side, so that a white preview
+# reads as a strip of paper on a white window; the paper itself is exactly `profile.dots` wide.
+MARGIN = 12
+PAPER = 255
+INK = 0
+DESK = 200
+# Lighter than ink: the cut is where the knife goes, not something the printer prints.
+_CUT = 110
+_CUT_DASH = 8
+# Paper the printer feeds before the first line and after the last one.
+_FEED = 16
+# Printers leave a gap under each line of glyphs (their default line pitch exceeds the glyph
+# height); without it the preview looks denser than the paper.
+_LEADING = 4
+_QR_SHARE = 0.6
+_QR_QUIET_ZONE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str
+    font: ImageFont.FreeTypeFont
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Picture:
+    """An image centred on the paper, already in the paper's mode."""
+
+    image: Image.Image
+
+    @property
+    def height(self) -> int:
+        return self.image.height
+
+
+_Row = _Line | _Picture
+
+
+def render_preview(document: Document, profile: PrinterProfile) -> bytes:
+    """The preview as PNG bytes."""
+    out = io.BytesIO()
+    # Level 1 is several times faster than the default and a mostly white strip compresses
+    # well anyway.
+    render_preview_image(document, profile).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def render_preview_image(document: Document, profile: PrinterProfile) -> Image.Image:
+    """The preview as a greyscale image: the paper, `MARGIN` pixels in from every side."""
+    rows = [row for block in document.blocks for row in _lay_out(block, profile)]
+    # Drawn on a sheet of its own so that a glyph's anti-aliased edge stops at the paper's edge.
+    sheet = Image.new("L", (profile.dots, _FEED + sum(row.height for row in rows) + _FEED), PAPER)
+    draw = ImageDraw.Draw(sheet)
+    y = _FEED
+    for row in rows:
+        if isinstance(row, _Line):
+            draw.text((0, y), row.text, font=row.font, fill=INK)
+        else:
+            sheet.paste(row.image, ((sheet.width - row.image.width) // 2, y))
+        y += row.height
+    if document.cut:
+        bottom = sheet.height - 1
+        for x in range(0, sheet.width, 2 * _CUT_DASH):
+            draw.line((x, bottom, x + _CUT_DASH - 1, bottom), fill=_CUT)
+    image = Image.new("L", (sheet.width + 2 * MARGIN, sheet.height + 2 * MARGIN), DESK)
+    image.paste(sheet, (MARGIN, MARGIN))
+    return image
+
+
+def _lay_out(block: Block, profile: PrinterProfile) -> list[_Row]:
+    printable = profile.printable
+    match block:
+        case Text():
+            font, width = _style(profile, block.bold, block.large)
+            lines = wrap(printable(block.text), width)
+            return _lines([align(line, width, block.align) for line in lines], font)
+        case Columns():
+            font, width = _style(profile, block.bold, block.large)
+            return _lines(columns(printable(block.left), printable(block.right), width), font)
+        case Rule():
+            font, width = _style(profile, bold=False, large=False)
+            return _lines([(printable(block.char) * width)[:width]], font)
+        case Blank():
+            font, _ = _style(profile, bold=False, large=False)
+            return _lines([""] * block.lines, font)
+        case QrCode():
+            code = _Picture(_qr_code(block.data, profile.dots))
+            if not block.caption:
+                return [code]
+            return [code, *_lay_out(Text(block.caption, Align.CENTER), profile)]
+        case Logo():
+            path = block.path
+            try:
+                modified = path.stat().st_mtime_ns
+                return [_Picture(_logo(path, modified, profile.dots))]
+            except OSError as error:  # Pillow raises OSError subclasses for unreadable images
+                raise NotPrintable(f"the logo {path.name} cannot be read: {error}") from None
+
+
+def _style(profile: PrinterProfile, bold: bool, large: bool) -> tuple[ImageFont.FreeTypeFont, int]:
+    """The font and the characters per line; large is double width as on the printer."""
+    scale = 2 if large else 1
+    return _font(bold, scale * (profile.dots // profile.columns)), profile.columns // scale
+
+
+def _lines(texts: list[str], font: ImageFont.FreeTypeFont) -> list[_Row]:
+    ascent, descent = font.getmetrics()
+    return [_Line(line, font, ascent + descent + _LEADING) for line in texts]
+
+
+@cache
+def _font(bold: bool, cell: int) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans Mono sized so that each character advances exactly `cell` pixels."""
+    path = FONTS / ("DejaVuSansMono-Bold.ttf" if bold else "DejaVuSansMono.ttf")
+    # Hinting rounds advances to whole pixels, so measure at a size where that rounding is
+    # negligible (2048 is the font's em), then scale down; at `cell` it rounds back to `cell`.
+    reference = 2048
+    advance = ImageFont.truetype(path, reference).getlength("0") / reference
+    return ImageFont.truetype(path, cell / advance, layout_engine=ImageFont.Layout.BASIC)
+
+
+def _qr_code(data: str, dots: int) -> Image.Image:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=_QR_QUIET_ZONE)
+    code.add_data(data)
+    code.make(fit=True)
+    matrix: list[list[bool]] = code.get_matrix()
+    size = len(matrix)
+    # Whole pixels per module keep every module the same size, which scanners need.
+    module = max(1, int(dots * _QR_SHARE) // size)
+    pixels = bytes(INK if dark else PAPER for row in matrix for dark in row)
+    small = Image.frombytes("L", (size, size), pixels)
+    return small.resize((size * module, size * module), Image.Resampling.NEAREST)
+
+
+@lru_cache(maxsize=8)
+def _logo(path: Path, modified: int, dots: int) -> Image.Image:
+    """The logo as the printer prints it: dithered black dots, never wider than the paper.
+
+    `modified` is in the cache key so that a logo replaced on disk is read again.
+    """
+    with Image.open(path) as source:
+        rgba = source.convert("RGBA")
+    # Transparent pixels would turn black; on paper they are the paper.
+    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("L")
+    if flat.width > dots:
+        flat = flat.resize(
+            (dots, max(1, flat.height * dots // flat.width)), Image.Resampling.LANCZOS
+        )
+    return flat.convert("1").convert("L")
