@@ -30,6 +30,7 @@ PERIMETER = (
     "till/fiscal/cli.py",
     "till/fiscal/proof.py",
     "printing/receipts.py",
+    "printing/pdf.py",
     "till/fiscal/perimeter.py",
     "docs/sealing.md",
 )
