@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import cache, lru_cache
-from pathlib import Path
+from functools import cache
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from printing.context import NotPrintable
-from printing.document import (
-    FONTS,
-    Align,
-    Blank,
-    Block,
-    Columns,
-    Document,
-    Logo,
-    QrCode,
-    Rule,
-    Text,
-    align,
-    columns,
-    wrap,
-)
+from printing.document import FONTS, Block, Document, Logo, QrCode
+from printing.layout import TextLines, caption_lines, paper_image, text_lines
 from printing.profile import PrinterProfile
 
 # The paper sits on a grey desk this many pixels wide on every side, so that a white preview
@@ -99,44 +84,20 @@ def render_preview_image(document: Document, profile: PrinterProfile) -> Image.I
 
 
 def _lay_out(block: Block, profile: PrinterProfile) -> list[_Row]:
-    printable = profile.printable
-    match block:
-        case Text():
-            font, width = _style(profile, block.bold, block.large)
-            lines = wrap(printable(block.text), width)
-            return _lines([align(line, width, block.align) for line in lines], font)
-        case Columns():
-            font, width = _style(profile, block.bold, block.large)
-            return _lines(columns(printable(block.left), printable(block.right), width), font)
-        case Rule():
-            font, width = _style(profile, bold=False, large=False)
-            return _lines([(printable(block.char) * width)[:width]], font)
-        case Blank():
-            font, _ = _style(profile, bold=False, large=False)
-            return _lines([""] * block.lines, font)
-        case QrCode():
-            code = _Picture(_qr_code(block.data, profile.dots))
-            if not block.caption:
-                return [code]
-            return [code, *_lay_out(Text(block.caption, Align.CENTER), profile)]
-        case Logo():
-            path = block.path
-            try:
-                modified = path.stat().st_mtime_ns
-                return [_Picture(_logo(path, modified, profile.dots))]
-            except OSError as error:  # Pillow raises OSError subclasses for unreadable images
-                raise NotPrintable(f"the logo {path.name} cannot be read: {error}") from None
+    if isinstance(block, QrCode):
+        code = _Picture(_qr_code(block.data, profile.dots))
+        if not block.caption:
+            return [code]
+        return [code, *_lines(caption_lines(block.caption, profile), profile)]
+    if isinstance(block, Logo):
+        return [_Picture(paper_image(block, profile).convert("L"))]
+    return _lines(text_lines(block, profile), profile)
 
 
-def _style(profile: PrinterProfile, bold: bool, large: bool) -> tuple[ImageFont.FreeTypeFont, int]:
-    """The font and the characters per line; large is double width as on the printer."""
-    scale = 2 if large else 1
-    return _font(bold, scale * (profile.dots // profile.columns)), profile.columns // scale
-
-
-def _lines(texts: list[str], font: ImageFont.FreeTypeFont) -> list[_Row]:
+def _lines(laid: TextLines, profile: PrinterProfile) -> list[_Row]:
+    font = _font(laid.bold, (2 if laid.large else 1) * (profile.dots // profile.columns))
     ascent, descent = font.getmetrics()
-    return [_Line(line, font, ascent + descent + _LEADING) for line in texts]
+    return [_Line(line, font, ascent + descent + _LEADING) for line in laid.lines]
 
 
 @cache
@@ -161,20 +122,3 @@ def _qr_code(data: str, dots: int) -> Image.Image:
     pixels = bytes(INK if dark else PAPER for row in matrix for dark in row)
     small = Image.frombytes("L", (size, size), pixels)
     return small.resize((size * module, size * module), Image.Resampling.NEAREST)
-
-
-@lru_cache(maxsize=8)
-def _logo(path: Path, modified: int, dots: int) -> Image.Image:
-    """The logo as the printer prints it: dithered black dots, never wider than the paper.
-
-    `modified` is in the cache key so that a logo replaced on disk is read again.
-    """
-    with Image.open(path) as source:
-        rgba = source.convert("RGBA")
-    # Transparent pixels would turn black; on paper they are the paper.
-    flat = Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert("L")
-    if flat.width > dots:
-        flat = flat.resize(
-            (dots, max(1, flat.height * dots // flat.width)), Image.Resampling.LANCZOS
-        )
-    return flat.convert("1").convert("L")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from printing.document import Block, Columns, QrCode, Rule, Text
 from till.errors import TillError
+
+AnyBlock = TypeVar("AnyBlock", bound=Block)
 
 
 class UnsupportedProfile(TillError):
@@ -52,7 +55,7 @@ class PrinterProfile:
     def python_codec(self) -> str:
         return _python_codec(self.code_page)
 
-    def printable_block(self, block: Block) -> Block:
+    def printable_block(self, block: AnyBlock) -> AnyBlock:
         """`block` with its text made printable (`printable`), ready to be laid out."""
         if isinstance(block, Text):
             return replace(block, text=self.printable(block.text))
