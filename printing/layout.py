@@ -10,7 +10,19 @@ from pathlib import Path
 from PIL import Image
 
 from printing.context import NotPrintable
-from printing.document import Align, Blank, Columns, Logo, Rule, Text, align, columns, wrap
+from printing.document import (
+    Align,
+    Blank,
+    Columns,
+    Document,
+    Logo,
+    QrCode,
+    Rule,
+    Text,
+    align,
+    columns,
+    wrap,
+)
 from printing.profile import PrinterProfile
 
 
@@ -65,3 +77,17 @@ def _paper_image(path: Path, modified: int, dots: int) -> Image.Image:
     strip = Image.new("1", (dots, flat.height), 1)
     strip.paste(flat.convert("1"), ((dots - flat.width) // 2, 0))
     return strip
+
+
+def render_text(document: Document, profile: PrinterProfile) -> str:
+    """The document as plain text, line for line as printed; pictures stand as a bracketed word."""
+    out: list[str] = []
+    for block in document.blocks:
+        if isinstance(block, QrCode | Logo):
+            word = "[QR code]" if isinstance(block, QrCode) else "[logo]"
+            out.append(align(word, profile.columns, Align.CENTER))
+            if isinstance(block, QrCode) and block.caption:
+                out += caption_lines(block.caption, profile).lines
+        else:
+            out += text_lines(block, profile).lines
+    return "\n".join(out)

@@ -16,12 +16,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from printing.context import Issuance, People, ShopHeader, SoftwareInfo
+from printing.layout import render_text
+from printing.pdf import invoice_pdf
+from printing.preview import render_preview
+from printing.profile import PAPER_80_48
+from printing.receipts import receipt
 from till.about import version_line
 from till.fiscal import cli
 from till.fiscal.canonical import canonical_json
 from till.fiscal.keys import ShopKey
+from till.fiscal.proof import sign_receipt
 from till.fiscal.records import Chain, SealedRecord
-from till.money import format_amount, format_quantity, format_rate, parse_amount
+from till.money import parse_amount
 from till.order import (
     DeliveryMethod,
     Discount,
@@ -36,7 +43,6 @@ from till.order import (
 from till.timestamps import utc_now
 
 DEMO_SHOP = Path(__file__).resolve().parents[1] / "resources" / "demo" / "shop.json"
-WIDTH = 48
 
 
 @dataclass(frozen=True)
@@ -87,7 +93,7 @@ class DemoShop:
         self.clock += timedelta(seconds=47)
         return self.clock
 
-    def validate(self, order: Order) -> SealedRecord:
+    def validate(self, order: Order) -> dict[str, Any]:
         number = self.chains["order"].head.seq + 1
         order.validated_at = self.tick()
         order.value_date = order.validated_at.astimezone(self.timezone).date()
@@ -106,61 +112,14 @@ class DemoShop:
             self.records.append(self.chains["payment"].append(fields, self.tick()))
         event = {"type": "print", "order": order.public_number, "copy": 1}
         self.records.append(self.chains["event"].append(event, self.tick()))
-        return sealed
-
-
-def ticket(order: Order, catalog: Catalog) -> str:
-    """A plain-text picture of the receipt (the printed one comes with the printing module)."""
-    shop = catalog.shop
-    totals = order.totals
-    rows = [shop["name"].center(WIDTH), *(line.center(WIDTH) for line in shop["address"])]
-    rows.append(f"SIRET {shop['siret']} - TVA {shop['vat_number']}".center(WIDTH))
-    kind = "REMBOURSEMENT" if order.is_refund else "TICKET"
-    rows += ["-" * WIDTH, f"{kind} {order.public_number}  ({_delivery_label(order)})", ""]
-    for line, line_totals in zip(order.lines, totals.lines, strict=True):
-        label = f"{format_quantity(line.quantity)} x {line.label}"
-        rows.append(_columns(label, format_amount(line_totals.gross)))
-        if line_totals.line_discount:
-            rows.append(_columns("   remise", format_amount(-line_totals.line_discount)))
-    if totals.order_discount:
-        rows.append(_columns("Remise sur la commande", format_amount(-totals.order_discount)))
-    rows += ["", _columns("TOTAL TTC", format_amount(totals.final_price)), ""]
-    rows.append(_columns("TVA", "HT        TVA        TTC"))
-    for row in totals.vat:
-        figures = (
-            f"{format_amount(row.excl, symbol=False):>8} {format_amount(row.vat, symbol=False):>10}"
-        )
-        rows.append(
-            _columns(
-                format_rate(row.rate), f"{figures} {format_amount(row.incl, symbol=False):>10}"
-            )
-        )
-    rows.append("")
-    for payment in order.payments:
-        rows.append(_columns(payment.mode.label, format_amount(payment.amount)))
-    if order.change_due:
-        rows.append(_columns("Rendu", format_amount(order.change_due)))
-    rows += ["-" * WIDTH, f"Sceau {order.seal[:16] if order.seal else ''}"]
-    return "\n".join(rows)
-
-
-def _delivery_label(order: Order) -> str:
-    return {
-        DeliveryMethod.EAT_IN: "sur place",
-        DeliveryMethod.TAKE_AWAY: "à emporter",
-        DeliveryMethod.DELIVERY: "livraison",
-    }[order.delivery_method]
-
-
-def _columns(left: str, right: str) -> str:
-    return left[: WIDTH - len(right) - 1].ljust(WIDTH - len(right)) + right
+        return sealed.as_json()
 
 
 def _pay(order: Order, mode: PaymentMode, amount: int | None = None) -> None:
     order.add_payment(Payment(mode=mode, amount=order.amount_due if amount is None else amount))
 
 
-def ring_up(catalog: Catalog, shop: DemoShop) -> list[Order]:
+def ring_up(catalog: Catalog, shop: DemoShop) -> list[dict[str, Any]]:
     """Four sales a morning at the café might see, the last one refunding the second."""
     modes = catalog.modes
     common = {"shop_id": catalog.shop["id"], "register_id": "R1", "user_id": "u-karim"}
@@ -183,9 +142,7 @@ def ring_up(catalog: Catalog, shop: DemoShop) -> list[Order]:
     _pay(lunch, modes["meal_voucher"], 1000)
     _pay(lunch, modes["card"])
 
-    orders = [breakfast, bakery, lunch]
-    for order in orders:
-        shop.validate(order)
+    sealed = [shop.validate(order) for order in (breakfast, bakery, lunch)]
 
     refund = Order(
         created_at=shop.tick(),
@@ -197,8 +154,7 @@ def ring_up(catalog: Catalog, shop: DemoShop) -> list[Order]:
     for line in refund_lines(bakery):
         refund.add_line(line)
     _pay(refund, modes["cash"])
-    shop.validate(refund)
-    return [*orders, refund]
+    return [*sealed, shop.validate(refund)]
 
 
 def write_records(path: Path, records: Sequence[SealedRecord]) -> None:
@@ -218,8 +174,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     catalog = Catalog.load()
     key = ShopKey.generate()
     shop = DemoShop(catalog, key, utc_now())
-    for order in ring_up(catalog, shop):
-        print(ticket(order, catalog), "\n")
+    header = ShopHeader.from_json(catalog.shop)
+    software = SoftwareInfo.current()
+    people = People(register="Comptoir", cashier="Karim")
+    records = ring_up(catalog, shop)
+    for record in records:
+        issuance = Issuance(copy=1, issued_at=shop.tick(), proof=sign_receipt(record, key))
+        document = receipt(record, issuance, header, software, people)
+        print(render_text(document, PAPER_80_48), "\n")
+        preview = folder / f"ticket-{record['public_number']}.png"
+        preview.write_bytes(render_preview(document, PAPER_80_48))
+    lunch = records[2]
+    duplicata = Issuance(copy=2, issued_at=shop.tick(), proof=sign_receipt(lunch, key))
+    invoice = folder / f"facture-{lunch['public_number']}-duplicata.pdf"
+    invoice.write_bytes(invoice_pdf(lunch, duplicata, header, software, people))
+    print(f"No printer here: receipt previews are in {folder}/ticket-*.png, and a PDF invoice")
+    print(f"(a duplicata, as a second issue of the same receipt) in {invoice}.\n")
 
     chain_file, key_file = folder / "chain.jsonl", folder / "shop.pub"
     write_records(chain_file, shop.records)
@@ -239,8 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cli.run([str(tampered), "--key-file", str(key_file)])
 
     print(
-        "\nThis version holds the domain and fiscal cores and till-verify. The central server, "
-        "the cashier's screen and printing come in the next versions; the demo will then start "
+        "\nThis version holds the domain and fiscal cores, till-verify and printing. The central "
+        "server and the cashier's screen come in the next versions; the demo will then start "
         "them instead."
     )
     return 0
