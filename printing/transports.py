@@ -11,7 +11,9 @@ import os
 import shutil
 import socket
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,17 +49,24 @@ def print_document(document: Document, profile: PrinterProfile, transport: Trans
     return data
 
 
-def check_status(ask: Any, where: str) -> None:
-    """Ask the real-time status with `ask(request) -> one byte`, and refuse an unready printer."""
-    status = ask(DLE_EOT_PRINTER)
-    if status[0] & OFFLINE:
-        cause = ask(DLE_EOT_OFFLINE_CAUSE)[0]
+def check_status(exchange: Callable[[bytes], bytes], where: str) -> None:
+    """Ask the real-time status through `exchange` (send a request, read the one-byte answer)
+    and refuse a printer that is not ready to print."""
+
+    def ask(request: bytes) -> int:
+        answer = exchange(request)
+        if not answer:
+            raise PrinterError(f"The printer {where} does not answer: check that it is on.")
+        return answer[0]
+
+    if ask(DLE_EOT_PRINTER) & OFFLINE:
+        cause = ask(DLE_EOT_OFFLINE_CAUSE)
         if cause & COVER_OPEN:
             raise PrinterError(f"The printer {where} has its cover open: close it and print again.")
         if cause & PAPER_END:
             raise PrinterError(f"The printer {where} is out of paper: load a roll and print again.")
         raise PrinterError(f"The printer {where} is offline: check it and print again.")
-    if ask(DLE_EOT_PAPER)[0] & PAPER_END:
+    if ask(DLE_EOT_PAPER) & PAPER_END:
         raise PrinterError(f"The printer {where} is out of paper: load a roll and print again.")
 
 
@@ -78,7 +87,7 @@ class NetworkPrinter:
         try:
             with socket.create_connection((self.host, self.port), timeout=self.timeout) as link:
                 if self.status:
-                    check_status(lambda request: self._ask(link, request), self.where)
+                    check_status(partial(_socket_exchange, link), self.where)
                 link.sendall(data)
         except PrinterError:
             raise
@@ -91,13 +100,6 @@ class NetworkPrinter:
                 f"The printer {self.where} is unreachable ({error.strerror or error}): "
                 "check that it is on and connected."
             ) from None
-
-    def _ask(self, link: socket.socket, request: bytes) -> bytes:
-        link.sendall(request)
-        answer = link.recv(1)
-        if not answer:
-            raise PrinterError(f"The printer {self.where} closed the connection.")
-        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +117,13 @@ class SerialPrinter:
         try:
             with serial.Serial(self.port, self.baudrate, timeout=self.timeout) as link:
                 if self.status:
-                    check_status(lambda request: self._ask(link, request), self.port)
+                    check_status(partial(_stream_exchange, link), f"on {self.port}")
                 link.write(data)
                 link.flush()
         except PrinterError:
             raise
         except (OSError, serial.SerialException) as error:
             raise PrinterError(f"The printer on {self.port} is unreachable ({error}).") from None
-
-    def _ask(self, link: Any, request: bytes) -> bytes:
-        link.write(request)
-        answer: bytes = link.read(1)
-        if not answer:
-            raise PrinterError(f"The printer on {self.port} does not answer: is it on?")
-        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +146,7 @@ class UsbPrinter:
             raise PrinterError(f"The printer {where} is not connected ({error}).") from None
         try:
             if self.status:
-                check_status(lambda request: self._ask(printer, request, where), where)
+                check_status(partial(_escpos_exchange, printer), where)
             printer._raw(data)
         except PrinterError:
             raise
@@ -159,14 +154,6 @@ class UsbPrinter:
             raise PrinterError(f"The printer {where} stopped answering ({error}).") from None
         finally:
             printer.close()
-
-    @staticmethod
-    def _ask(printer: Any, request: bytes, where: str) -> bytes:
-        printer._raw(request)
-        answer: bytes = bytes(printer._read())
-        if not answer:
-            raise PrinterError(f"The printer {where} does not answer: is it on?")
-        return answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,3 +201,19 @@ class FilePrinter:
             raise PrinterError(
                 f"Cannot write to the printer {self.path}: {error.strerror}."
             ) from None
+
+
+def _socket_exchange(link: socket.socket, request: bytes) -> bytes:
+    link.sendall(request)
+    return link.recv(1)
+
+
+def _stream_exchange(link: Any, request: bytes) -> bytes:
+    link.write(request)
+    answer: bytes = link.read(1)
+    return answer
+
+
+def _escpos_exchange(printer: Any, request: bytes) -> bytes:
+    printer._raw(request)
+    return bytes(printer._read())
