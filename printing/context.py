@@ -2,16 +2,47 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from till.errors import TillError
+from till.money import format_amount, from_json_amount
 
 
 class NotPrintable(TillError):
     code = "not_printable"
+
+
+# Hex digits of a seal or fingerprint shown on paper: enough to find the record, short to read.
+EXCERPT = 16
+
+DELIVERY_LABELS = {"eat_in": "sur place", "take_away": "à emporter", "delivery": "livraison"}
+
+
+def require_sealed(record: Mapping[str, Any]) -> None:
+    """Receipts and invoices exist only for orders validated and sealed by the server."""
+    hash_, signature, seq = record.get("hash"), record.get("signature"), record.get("seq")
+    sealed = (
+        isinstance(hash_, str)
+        and len(hash_) == 64
+        and isinstance(signature, str)
+        and len(signature) == 128
+        and type(seq) is int
+        and seq > 0
+    )
+    if not sealed or not record.get("validated_at") or not record.get("public_number"):
+        raise NotPrintable(
+            "a receipt or invoice is printed only from an order validated and sealed by the "
+            "server (never offline)"
+        )
+
+
+def amount_text(json_amount: str) -> str:
+    """A record's amount ("12.50") as people read it ("12,50 €")."""
+    return format_amount(from_json_amount(json_amount))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +97,6 @@ class Issuance:
     copy: int
     issued_at: datetime
     proof: str
-    channel: str = "print"
 
     def __post_init__(self) -> None:
         if self.copy < 1:

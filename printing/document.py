@@ -6,7 +6,7 @@ looks like the paper. A block never holds printer commands, so both renderers ag
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -74,7 +74,6 @@ class Document:
     blocks: tuple[Block, ...]
     cut: bool = True
     open_drawer: bool = False
-    title: str = field(default="", compare=False)
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -121,4 +120,4 @@ def columns(left: str, right: str, width: int) -> list[str]:
     """`left` and `right` on one line if they fit; else `left` wrapped, `right` on a line below."""
     if len(left) + 1 + len(right) <= width:
         return [left + " " * (width - len(left) - len(right)) + right]
-    return [*wrap(left, width), right.rjust(width)]
+    return [*wrap(left, width), *(line.rjust(width) for line in wrap(right, width))]

@@ -31,7 +31,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from printing.context import Issuance, NotPrintable, People, ShopHeader, SoftwareInfo
+from printing.context import (
+    DELIVERY_LABELS,
+    EXCERPT,
+    Issuance,
+    People,
+    ShopHeader,
+    SoftwareInfo,
+    amount_text,
+    require_sealed,
+)
 from printing.document import FONTS
 from till.money import (
     Cents,
@@ -51,7 +60,6 @@ TOP_MARGIN = 27 * mm
 BOTTOM_MARGIN = 18 * mm
 TEXT_WIDTH = PAGE_WIDTH - 2 * SIDE_MARGIN
 QR_SIZE = 38 * mm
-EXCERPT = 16
 
 SANS = "DejaVuSans"
 SANS_BOLD = "DejaVuSans-Bold"
@@ -69,9 +77,6 @@ CELL_DEFAULTS: tuple[tuple[Any, ...], ...] = (
     ("FONTNAME", (0, 0), (-1, -1), SANS),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
 )
-
-DELIVERY_METHODS = {"eat_in": "sur place", "take_away": "à emporter", "delivery": "livraison"}
-SEAL_FIELDS = ("hash", "signature", "seq")
 
 
 def _style(name: str, size: float, *, font: str = SANS, **options: Any) -> ParagraphStyle:
@@ -111,9 +116,7 @@ def invoice_pdf(
     people: People,
 ) -> bytes:
     """The invoice of a sealed order: the original for copy 1, a numbered duplicata after."""
-    sealed = all(name in record for name in SEAL_FIELDS)
-    if not sealed or not record.get("validated_at") or not record.get("public_number"):
-        raise NotPrintable("Only a validated order sealed by the server can be invoiced.")
+    require_sealed(record)
     _register_fonts()
     invoice = _Invoice(record, issuance, shop, software, people)
     # reportlab knows the page count only once the story is laid out: lay it out once to count
@@ -126,10 +129,6 @@ def invoice_pdf(
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text), style)
-
-
-def _amount(text: str) -> str:
-    return format_amount(from_json_amount(text))
 
 
 def _cents(record: Mapping[str, Any], name: str) -> Cents:
@@ -146,7 +145,7 @@ def _discount_terms(discount: Mapping[str, str]) -> str:
     """A record's discount as given: "50 %" or "1,00 €"."""
     if "rate" in discount:
         return format_rate(from_json_rate(discount["rate"]))
-    return _amount(discount["amount"])
+    return amount_text(discount["amount"])
 
 
 def _when(moment: datetime) -> str:
@@ -347,7 +346,7 @@ class _Invoice:
         customer = (
             [people.customer, *people.customer_address] if people.customer else ["Client comptoir"]
         )
-        service = [DELIVERY_METHODS[record["delivery_method"]]]
+        service = [DELIVERY_LABELS.get(record.get("delivery_method") or "", "")]
         if record.get("table"):
             service.append(f"table {record['table']}")
         if record.get("covers"):
@@ -398,11 +397,11 @@ class _Invoice:
                 [
                     label,
                     _p(format_quantity(from_json_quantity(line["quantity"])), CELL_RIGHT),
-                    _p(_amount(line["unit_price"]), CELL_RIGHT),
+                    _p(amount_text(line["unit_price"]), CELL_RIGHT),
                     _p(format_amount(-discount) if discount else "", CELL_RIGHT),
                     _p(format_rate(from_json_rate(line["vat_rate"])), CELL_RIGHT),
-                    _p(_amount(line["excl_vat"]), CELL_RIGHT),
-                    _p(_amount(line["final"]), CELL_RIGHT),
+                    _p(amount_text(line["excl_vat"]), CELL_RIGHT),
+                    _p(amount_text(line["final"]), CELL_RIGHT),
                 ]
             )
         widths = [57 * mm, 13 * mm, 24 * mm, 20 * mm, 15 * mm, 25 * mm, 26 * mm]
@@ -433,17 +432,17 @@ class _Invoice:
             *(
                 [
                     _p(format_rate(from_json_rate(row["rate"])), CELL),
-                    _p(_amount(row["excl"]), CELL_RIGHT),
-                    _p(_amount(row["vat"]), CELL_RIGHT),
-                    _p(_amount(row["incl"]), CELL_RIGHT),
+                    _p(amount_text(row["excl"]), CELL_RIGHT),
+                    _p(amount_text(row["vat"]), CELL_RIGHT),
+                    _p(amount_text(row["incl"]), CELL_RIGHT),
                 ]
                 for row in record["vat"]
             ),
             [
                 _p("Total", HEAD),
-                _p(_amount(record["total_excl_vat"]), HEAD_RIGHT),
-                _p(_amount(record["total_vat"]), HEAD_RIGHT),
-                _p(_amount(record["final_price"]), HEAD_RIGHT),
+                _p(amount_text(record["total_excl_vat"]), HEAD_RIGHT),
+                _p(amount_text(record["total_vat"]), HEAD_RIGHT),
+                _p(amount_text(record["final_price"]), HEAD_RIGHT),
             ],
         ]
         vat_table = _grid(vat_rows, [15 * mm, 25 * mm, 23 * mm, 25 * mm], boxed_last_row=True)
@@ -452,19 +451,19 @@ class _Invoice:
         line_discounts = _cents(record, "total_discount") - order_discount
         total_rows: list[tuple[str, str]] = []
         if line_discounts or order_discount:
-            total_rows.append(("Total avant remises", _amount(record["initial_price"])))
+            total_rows.append(("Total avant remises", amount_text(record["initial_price"])))
         if line_discounts:
             total_rows.append(("Remises sur les lignes", format_amount(-line_discounts)))
         if order_discount:
             total_rows.append(("Remise sur la commande", format_amount(-order_discount)))
         total_rows += [
-            ("Total HT", _amount(record["total_excl_vat"])),
-            ("Total TVA", _amount(record["total_vat"])),
+            ("Total HT", amount_text(record["total_excl_vat"])),
+            ("Total TVA", amount_text(record["total_vat"])),
         ]
         totals = _grid(
             [
                 *([_p(label, CELL), _p(value, CELL_RIGHT)] for label, value in total_rows),
-                [_p("Total TTC", TOTAL), _p(_amount(record["final_price"]), TOTAL_RIGHT)],
+                [_p("Total TTC", TOTAL), _p(amount_text(record["final_price"]), TOTAL_RIGHT)],
             ],
             [48 * mm, 30 * mm],
             header=False,
@@ -481,7 +480,7 @@ class _Invoice:
                 [
                     _p(payment["mode_label"], CELL),
                     _p(_when(self.shop.local(from_utc_iso(payment["paid_at"]))), CELL),
-                    _p(_amount(payment["amount"]), CELL_RIGHT),
+                    _p(amount_text(payment["amount"]), CELL_RIGHT),
                 ]
                 for payment in record["payments"]
             ),

@@ -8,9 +8,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from printing.context import Issuance, NotPrintable, People, ShopHeader, SoftwareInfo
+from printing.context import (
+    DELIVERY_LABELS,
+    EXCERPT,
+    Issuance,
+    NotPrintable,
+    People,
+    ShopHeader,
+    SoftwareInfo,
+    amount_text,
+    require_sealed,
+)
 from printing.document import Align, Block, Columns, Document, QrCode, Rule, Text
 from printing.profile import PrinterProfile
+from till.fiscal.proof import ReceiptProof
 from till.money import (
     Cents,
     format_amount,
@@ -20,20 +31,8 @@ from till.money import (
     from_json_quantity,
     from_json_rate,
 )
-from till.order import DeliveryMethod, Order
+from till.order import Order
 from till.timestamps import from_utc_iso
-
-EXCERPT = 16
-
-DELIVERY_LABELS = {
-    DeliveryMethod.EAT_IN.value: "Sur place",
-    DeliveryMethod.TAKE_AWAY.value: "À emporter",
-    DeliveryMethod.DELIVERY.value: "Livraison",
-}
-
-
-def _money(text: str) -> str:
-    return format_amount(from_json_amount(text))
 
 
 def _when(shop: ShopHeader, moment: datetime) -> str:
@@ -59,17 +58,6 @@ def software_footer(software: SoftwareInfo) -> list[Block]:
     ]
 
 
-def _require_sealed(record: Mapping[str, Any]) -> None:
-    missing = [
-        name for name in ("hash", "signature", "seq", "public_number") if not record.get(name)
-    ]
-    if missing or not record.get("validated_at"):
-        raise NotPrintable(
-            "a receipt is printed only from an order validated and sealed by the server "
-            "(never offline)"
-        )
-
-
 def receipt(
     record: Mapping[str, Any],
     issuance: Issuance,
@@ -80,7 +68,9 @@ def receipt(
     open_drawer: bool = False,
 ) -> Document:
     """The receipt of a sealed order: the original, or a duplicata with its copy number."""
-    _require_sealed(record)
+    require_sealed(record)
+    if not issuance.proof.startswith(ReceiptProof.of(record).payload() + ";"):
+        raise NotPrintable("the QR proof given is not this receipt's")
     refund = bool(record.get("is_refund"))
     title = "TICKET DE REMBOURSEMENT" if refund else "TICKET DE CAISSE"
     blocks: list[Block] = [*shop_header(shop), Rule(), Text(title, Align.CENTER, bold=True)]
@@ -110,11 +100,11 @@ def receipt(
     if shop.legal_footer:
         blocks.append(Text(shop.legal_footer, Align.CENTER))
     kind = "duplicata" if issuance.is_duplicata else "receipt"
-    return Document(kind, tuple(blocks), open_drawer=open_drawer, title=record["public_number"])
+    return Document(kind, tuple(blocks), open_drawer=open_drawer)
 
 
 def _service_line(record: Mapping[str, Any]) -> str:
-    parts = [DELIVERY_LABELS.get(record.get("delivery_method") or "", "")]
+    parts = [DELIVERY_LABELS.get(record.get("delivery_method") or "", "").capitalize()]
     if record.get("table"):
         parts.append(f"table {record['table']}")
     if record.get("covers"):
@@ -127,9 +117,9 @@ def _lines(record: Mapping[str, Any]) -> list[Block]:
     for line in record["lines"]:
         quantity = from_json_quantity(line["quantity"])
         label = line["label"] if quantity == 1 else f"{format_quantity(quantity)} x {line['label']}"
-        blocks.append(Columns(label, _money(line["gross"])))
+        blocks.append(Columns(label, amount_text(line["gross"])))
         if quantity != 1:
-            blocks.append(Text(f"   {_money(line['unit_price'])} l'unité"))
+            blocks.append(Text(f"   {amount_text(line['unit_price'])} l'unité"))
         if from_json_amount(line["line_discount"]):
             discount = line["discount"] or {}
             what = (
@@ -150,35 +140,39 @@ def _totals(record: Mapping[str, Any]) -> list[Block]:
         blocks.append(Columns("Remise sur le ticket", format_amount(-order_discount)))
     blocks += [
         Rule(),
-        Columns("TOTAL TTC", _money(record["final_price"]), bold=True, large=True),
-        Columns("dont TVA", _money(record["total_vat"])),
+        Columns("TOTAL TTC", amount_text(record["final_price"]), bold=True, large=True),
+        Columns("dont TVA", amount_text(record["total_vat"])),
     ]
-    if from_json_amount(record["total_discount"]):
-        blocks.append(Columns("Vos économies", _money(record["total_discount"])))
+    if from_json_amount(record["total_discount"]) > 0 and not record.get("is_refund"):
+        blocks.append(Columns("Vos économies", amount_text(record["total_discount"])))
     return blocks
 
 
 def _vat_table(rows: Sequence[Mapping[str, str]]) -> list[Block]:
-    """Rate on the left; excl. VAT, VAT and incl. VAT on the right, fitting even 32 columns."""
-    blocks: list[Block] = [Rule(), Columns("TVA", _vat_figures("HT", "TVA", "TTC"))]
-    for row in rows:
-        figures = _vat_figures(
+    """Rate on the left; excl. VAT, VAT and incl. VAT on the right, each column as wide as its
+    widest figure and two spaces apart, so that figures never run together."""
+    table = [("TVA", "HT", "TVA", "TTC")] + [
+        (
+            format_rate(from_json_rate(row["rate"])),
             *(
-                format_amount(from_json_amount(row[name]), symbol=False)
-                for name in ("excl", "vat", "incl")
-            )
+                format_amount(from_json_amount(row[k]), symbol=False)
+                for k in ("excl", "vat", "incl")
+            ),
         )
-        blocks.append(Columns(format_rate(from_json_rate(row["rate"])), figures))
+        for row in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in (1, 2, 3)]
+    blocks: list[Block] = [Rule()]
+    for rate, *figures in table:
+        right = "  ".join(f.rjust(w) for f, w in zip(figures, widths, strict=True))
+        blocks.append(Columns(rate, right))
     return blocks
-
-
-def _vat_figures(excl: str, vat: str, incl: str) -> str:
-    return f"{excl:>9}{vat:>8}{incl:>9}"
 
 
 def _payments(record: Mapping[str, Any]) -> list[Block]:
     blocks: list[Block] = [
-        Columns(payment["mode_label"], _money(payment["amount"])) for payment in record["payments"]
+        Columns(payment["mode_label"], amount_text(payment["amount"]))
+        for payment in record["payments"]
     ]
     change = from_json_amount(record["change_due"])
     if change:
@@ -186,6 +180,8 @@ def _payments(record: Mapping[str, Any]) -> list[Block]:
     due = from_json_amount(record["final_price"]) - from_json_amount(record["amount_paid"])
     if due > 0:
         blocks.append(Columns("Reste à payer", format_amount(due), bold=True))
+    elif due < 0 and change == 0:
+        blocks.append(Columns("Reste à rembourser", format_amount(-due), bold=True))
     return blocks
 
 
@@ -214,7 +210,7 @@ def table_note(order: Order, shop: ShopHeader) -> Document:
         Rule("="),
         Text("NOTE PROVISOIRE - NE VAUT PAS TICKET", Align.CENTER, bold=True),
     ]
-    return Document("note", tuple(blocks), title=f"Note table {order.table or ''}".strip())
+    return Document("note", tuple(blocks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +250,7 @@ class ClosingReport:
 def closing_ticket(report: ClosingReport, shop: ShopHeader, software: SoftwareInfo) -> Document:
     if report.kind not in ("Z", "X"):
         raise NotPrintable(f"unknown closing kind {report.kind!r}")
-    if report.kind == "Z" and not report.seal:
+    if report.kind == "Z" and (not report.seal or report.number is None):
         raise NotPrintable("a Z ticket is printed only once the closure is sealed by the server")
     title = (
         f"CLÔTURE Z n°{report.number}" if report.kind == "Z" else "RAPPORT X (sans remise à zéro)"
@@ -300,7 +296,7 @@ def closing_ticket(report: ClosingReport, shop: ShopHeader, software: SoftwareIn
         ]
     blocks += [Rule(), *software_footer(software)]
     kind = "z" if report.kind == "Z" else "x"
-    return Document(kind, tuple(blocks), title=title)
+    return Document(kind, tuple(blocks))
 
 
 def printer_test_page(
@@ -324,4 +320,4 @@ def printer_test_page(
         QrCode("PAGE DE TEST", caption="Ce QR code doit se lire"),
         *software_footer(software),
     ]
-    return Document("test", tuple(blocks), title="Page de test")
+    return Document("test", tuple(blocks))
