@@ -10,11 +10,8 @@ from escpos.constants import QR_ECLEVEL_M
 from escpos.printer import Dummy
 
 from printing.document import Block, Document, Logo, QrCode
-from printing.layout import TextLines, caption_lines, paper_image, text_lines
+from printing.layout import QR_MODULE_DOTS, TextLines, caption_lines, paper_image, text_lines
 from printing.profile import PrinterProfile
-
-# Dots per QR module: as large as fits, for cheap print heads and phone cameras.
-_QR_MODULE_DOTS = {32: 4, 42: 5, 48: 6}
 
 
 def render_escpos(document: Document, profile: PrinterProfile) -> bytes:
@@ -50,7 +47,7 @@ class _Writer:
             # The printer draws the code itself (GS ( k): sharp, and a few bytes instead of an
             # image; alignment is what centres it.
             self.printer.set_with_default(align="center")
-            size = _QR_MODULE_DOTS[self.profile.columns]
+            size = QR_MODULE_DOTS[self.profile.columns]
             self.printer.qr(block.data, ec=QR_ECLEVEL_M, size=size, native=True)
             self._style = None
             if block.caption:

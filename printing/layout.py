@@ -25,6 +25,9 @@ from printing.document import (
 )
 from printing.profile import PrinterProfile
 
+# Dots per QR module: as large as fits, for cheap print heads and phone cameras.
+QR_MODULE_DOTS = {32: 4, 42: 5, 48: 6}
+
 
 @dataclass(frozen=True, slots=True)
 class TextLines:

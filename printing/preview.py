@@ -10,7 +10,7 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
 from printing.document import FONTS, Block, Document, Logo, QrCode
-from printing.layout import TextLines, caption_lines, paper_image, text_lines
+from printing.layout import QR_MODULE_DOTS, TextLines, caption_lines, paper_image, text_lines
 from printing.profile import PrinterProfile
 
 # The paper sits on a grey desk this many pixels wide on every side, so that a white preview
@@ -27,7 +27,6 @@ _FEED = 16
 # Printers leave a gap under each line of glyphs (their default line pitch exceeds the glyph
 # height); without it the preview looks denser than the paper.
 _LEADING = 4
-_QR_SHARE = 0.6
 _QR_QUIET_ZONE = 4
 
 
@@ -85,7 +84,7 @@ def render_preview_image(document: Document, profile: PrinterProfile) -> Image.I
 
 def _lay_out(block: Block, profile: PrinterProfile) -> list[_Row]:
     if isinstance(block, QrCode):
-        code = _Picture(_qr_code(block.data, profile.dots))
+        code = _Picture(_qr_code(block.data, QR_MODULE_DOTS[profile.columns]))
         if not block.caption:
             return [code]
         return [code, *_lines(caption_lines(block.caption, profile), profile)]
@@ -111,14 +110,13 @@ def _font(bold: bool, cell: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, cell / advance, layout_engine=ImageFont.Layout.BASIC)
 
 
-def _qr_code(data: str, dots: int) -> Image.Image:
+def _qr_code(data: str, module: int) -> Image.Image:
+    """The code with `module` pixels per module, as many dots as the printer gives each one."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=_QR_QUIET_ZONE)
     code.add_data(data)
     code.make(fit=True)
     matrix: list[list[bool]] = code.get_matrix()
     size = len(matrix)
-    # Whole pixels per module keep every module the same size, which scanners need.
-    module = max(1, int(dots * _QR_SHARE) // size)
     pixels = bytes(INK if dark else PAPER for row in matrix for dark in row)
     small = Image.frombytes("L", (size, size), pixels)
     return small.resize((size * module, size * module), Image.Resampling.NEAREST)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from typing import TypeVar
+
+from escpos.capabilities import Profile
 
 from printing.document import Block, Columns, QrCode, Rule, Text
 from till.errors import TillError
@@ -15,8 +18,8 @@ class UnsupportedProfile(TillError):
     code = "unsupported_printer_profile"
 
 
-# Font A of common 80 mm printers prints 48 columns on 576 dots; 42 with the wider font B setups
-# some shops prefer; 58 mm printers print 32 columns on 384 dots.
+# Font A of common 80 mm printers prints 48 columns on 576 dots; 42 columns is the 512-dot head of
+# some 80 mm printers; 58 mm printers print 32 columns on 384 dots.
 _DOTS = {32: 384, 42: 512, 48: 576}
 
 
@@ -40,6 +43,11 @@ class PrinterProfile:
             raise UnsupportedProfile(
                 f"{self.columns} columns is not a known paper layout (32, 42 or 48)"
             )
+        if self.code_page not in _ESCPOS_CODE_PAGES:
+            raise UnsupportedProfile(
+                f"unknown code page {self.code_page!r}; printers know "
+                + ", ".join(sorted(_ESCPOS_CODE_PAGES))
+            )
         try:
             "€éèêàâçùûôîï".encode(_python_codec(self.code_page))
         except (LookupError, UnicodeEncodeError):
@@ -60,9 +68,10 @@ class PrinterProfile:
         if isinstance(block, Text):
             return replace(block, text=self.printable(block.text))
         if isinstance(block, Columns):
-            return replace(
-                block, left=self.printable(block.left), right=self.printable(block.right)
+            left, right = (
+                self.printable(side).replace("\n", " ") for side in (block.left, block.right)
             )
+            return replace(block, left=left, right=right)
         if isinstance(block, Rule):
             return replace(block, char=self.printable(block.char)[:1] or "-")
         if isinstance(block, QrCode):
@@ -70,10 +79,17 @@ class PrinterProfile:
         return block
 
     def printable(self, text: str) -> str:
-        """`text` with every character the code page can print, the others spelled out."""
+        """`text` with every character the code page can print, the others spelled out.
+
+        Accents typed as a letter and a combining mark are composed first (NFC); control
+        characters become spaces, so that text from a record can never send a printer command
+        (ESC p opens the drawer, GS V cuts); only a line break is kept, for Text to wrap on.
+        """
         codec = self.python_codec
         out = []
-        for char in text:
+        for char in unicodedata.normalize("NFC", text):
+            if char != "\n" and unicodedata.category(char) == "Cc":
+                char = " "
             try:
                 char.encode(codec)
             except UnicodeEncodeError:
@@ -105,6 +121,10 @@ _SPELLED = {
     "…": "...",
     "\u00d7": "x",
 }
+
+
+# The code page names python-escpos selects with ESC t (its default profile), e.g. CP858, CP1252.
+_ESCPOS_CODE_PAGES = frozenset(Profile().get_code_pages())
 
 
 def _python_codec(code_page: str) -> str:

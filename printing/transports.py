@@ -26,10 +26,12 @@ from till.errors import TillError
 DLE_EOT_PRINTER = b"\x10\x04\x01"
 DLE_EOT_OFFLINE_CAUSE = b"\x10\x04\x02"
 DLE_EOT_PAPER = b"\x10\x04\x04"
+FIXED_MASK, FIXED_BITS = 0x93, 0x12  # bits 0 and 7 clear, 1 and 4 set, in every status byte
 OFFLINE = 0x08
 COVER_OPEN = 0x04
-PAPER_END = 0x60
-PAPER_NEAR_END = 0x0C
+PAPER_STOP = 0x20  # offline cause: printing stopped for lack of paper
+ERROR = 0x40  # offline cause: an error (cutter, head temperature, ...)
+PAPER_END = 0x60  # paper roll sensor: no paper
 
 
 class PrinterError(TillError):
@@ -57,14 +59,18 @@ def check_status(exchange: Callable[[bytes], bytes], where: str) -> None:
         answer = exchange(request)
         if not answer:
             raise PrinterError(f"The printer {where} does not answer: check that it is on.")
+        if answer[0] & FIXED_MASK != FIXED_BITS:
+            raise PrinterError(f"The device {where} does not answer like an ESC/POS printer.")
         return answer[0]
 
     if ask(DLE_EOT_PRINTER) & OFFLINE:
         cause = ask(DLE_EOT_OFFLINE_CAUSE)
         if cause & COVER_OPEN:
             raise PrinterError(f"The printer {where} has its cover open: close it and print again.")
-        if cause & PAPER_END:
+        if cause & PAPER_STOP:
             raise PrinterError(f"The printer {where} is out of paper: load a roll and print again.")
+        if cause & ERROR:
+            raise PrinterError(f"The printer {where} reports an error: check it and print again.")
         raise PrinterError(f"The printer {where} is offline: check it and print again.")
     if ask(DLE_EOT_PAPER) & PAPER_END:
         raise PrinterError(f"The printer {where} is out of paper: load a roll and print again.")
@@ -122,7 +128,7 @@ class SerialPrinter:
                 link.flush()
         except PrinterError:
             raise
-        except (OSError, serial.SerialException) as error:
+        except (OSError, ValueError, serial.SerialException) as error:
             raise PrinterError(f"The printer on {self.port} is unreachable ({error}).") from None
 
 
@@ -135,14 +141,14 @@ class UsbPrinter:
     status: bool = True
 
     def send(self, data: bytes) -> None:
-        from escpos.exceptions import USBNotFoundError
+        from escpos.exceptions import DeviceNotFoundError
         from escpos.printer import Usb
 
         where = f"USB {self.vendor_id:04x}:{self.product_id:04x}"
         try:
             printer = Usb(self.vendor_id, self.product_id)
             printer.open()
-        except (USBNotFoundError, OSError, ValueError) as error:
+        except (DeviceNotFoundError, OSError, ValueError) as error:
             raise PrinterError(f"The printer {where} is not connected ({error}).") from None
         try:
             if self.status:
@@ -166,23 +172,33 @@ class CupsPrinter:
         lp, lpstat = shutil.which("lp"), shutil.which("lpstat")
         if lp is None or lpstat is None:
             raise PrinterError("CUPS is not installed on this till (no lp command).")
-        state = subprocess.run(
-            [lpstat, "-p", self.queue], capture_output=True, text=True, check=False, timeout=10
-        )
-        if state.returncode != 0 or "disabled" in state.stdout:
-            why = state.stdout.strip() or state.stderr.strip()
-            raise PrinterError(f"The CUPS printer {self.queue} is not ready: {why}")
-        sent = subprocess.run(
-            [lp, "-d", self.queue, "-o", "raw"],
-            input=data,
-            capture_output=True,
-            check=False,
-            timeout=30,
-        )
-        if sent.returncode != 0:
-            raise PrinterError(
-                f"CUPS refused the job for {self.queue}: {sent.stderr.decode().strip()}"
+        # The C locale, so that the state words below are the ones lpstat prints.
+        env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
+        try:
+            state = subprocess.run(
+                [lpstat, "-p", self.queue],
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=10,
+                env=env,
             )
+            if state.returncode != 0 or "disabled" in state.stdout:
+                why = state.stdout.strip() or state.stderr.strip()
+                raise PrinterError(f"The CUPS printer {self.queue} is not ready: {why}")
+            sent = subprocess.run(
+                [lp, "-d", self.queue, "-o", "raw"],
+                input=data,
+                capture_output=True,
+                check=False,
+                timeout=30,
+                env=env,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise PrinterError(f"CUPS did not take the job for {self.queue} ({error}).") from None
+        if sent.returncode != 0:
+            why = sent.stderr.decode(errors="replace").strip()
+            raise PrinterError(f"CUPS refused the job for {self.queue}: {why}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,7 @@ def test_qr_code_scans_back_to_its_data(profile: PrinterProfile) -> None:
 
     assert [code.text for code in found] == [PROOF]
     position = found[0].position
-    assert position.top_right.x - position.top_left.x <= 0.6 * profile.dots
+    assert position.top_right.x - position.top_left.x < profile.dots
 
 
 def test_caption_goes_below_the_qr_code() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from printing.context import NotPrintable
+from printing.context import NotPrintable, People
 from printing.document import Document
 from printing.escpos import render_escpos
 from printing.profile import PAPER_58_32, PAPER_80_42, PAPER_80_48, PrinterProfile
@@ -36,7 +36,7 @@ from tests.printing.samples import (
 )
 from till.fiscal.keys import KeyRing
 from till.fiscal.proof import InvalidProof, verify_receipt
-from till.order import CASH, Order, Payment, refund_lines
+from till.order import CASH, Order, OrderLine, Payment, VatRates, refund_lines
 
 GOLDEN = Path(__file__).with_name("golden")
 PROFILES = [PAPER_58_32, PAPER_80_42, PAPER_80_48]
@@ -157,7 +157,6 @@ def test_a_refund_receipt_says_it_is_one() -> None:
     refund.add_payment(Payment(id="pr", mode=CASH, amount=refund.amount_due))
     text = "\n".join(paper(original(refund)).text)
     assert "TICKET DE REMBOURSEMENT" in text
-    assert "-20,80 €" in text
 
 
 def test_no_receipt_without_a_sealed_order() -> None:
@@ -248,7 +247,6 @@ def test_the_test_page_shows_the_ruler_and_accents(profile: PrinterProfile) -> N
 def test_quantities_of_weighed_goods_print_with_a_comma() -> None:
     text = "\n".join(paper(original(take_away())).text)
     assert "0,75 x Pain de campagne (kg)" in text
-    assert Decimal("0.750") == take_away().lines[1].quantity
 
 
 @pytest.mark.parametrize("profile", PROFILES, ids=lambda p: f"{p.columns}col")
@@ -272,3 +270,76 @@ def test_an_unreadable_logo_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "logo.png").write_text("not an image")
     with pytest.raises(NotPrintable, match="cannot be read"):
         paper(Document("test", (Logo(tmp_path / "logo.png"),)))
+
+
+def test_text_from_a_record_cannot_send_printer_commands() -> None:
+    order = breakfast()
+    order.lines = (
+        replace(order.lines[0], label="Café\x1bp\x00\x19\x19 crème\x1dV\x00\tchaud"),
+        *order.lines[1:],
+    )
+    data = render_escpos(original(order), PAPER_80_48)
+    assert data.count(b"\x1bp") == 1  # only the drawer kick the document asks for
+    assert data.count(b"\x1dV") == 1  # only the cut at the end
+    assert any("Café p    crème V  chaud" in line for line in decode(data).text)
+
+
+def test_decomposed_accents_print_composed() -> None:
+    order = breakfast()
+    order.lines = (replace(order.lines[0], label="Cafe\u0301 cre\u0300me"), *order.lines[1:])
+    assert any(line.startswith("2 x Café crème") for line in paper(original(order)).text)
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: f"{p.columns}col")
+def test_large_amounts_and_long_names_stay_on_the_paper(profile: PrinterProfile) -> None:
+    order = Order(id="big", created_at=VALIDATED)
+    order.add_line(
+        OrderLine(
+            label="Pièce montée de mariage pour cent cinquante invités, livrée et montée",
+            quantity=Decimal(3),
+            unit_price=12_345_678,
+            vat=VatRates(Decimal(20)),
+        )
+    )
+    order.add_payment(Payment(id="p", mode=CASH, amount=order.amount_due))
+    record = seal(order)
+    people = People(register="Comptoir principal du rez-de-chaussée", cashier="Marie-Christine")
+    printed = paper(receipt(record, issuance(record), SHOP, SOFTWARE, people), profile)
+    assert all(
+        len(line.text) <= (profile.columns // 2 if line.large else profile.columns)
+        for line in printed.lines
+    )
+    text = "\n".join(printed.text)
+    assert "370 370,34" in text and "61 728,39" in text  # figures never run together
+
+
+def test_a_refund_shows_no_savings_and_a_negative_total() -> None:
+    sale = breakfast()
+    seal(sale)
+    refund = Order(id="refund-2", created_at=VALIDATED, order_discount=sale.order_discount)
+    for line in refund_lines(sale):
+        refund.add_line(line)
+    refund.add_payment(Payment(id="pr2", mode=CASH, amount=refund.amount_due))
+    printed = paper(original(refund))
+    total = next(line for line in printed.text if line.startswith("TOTAL TTC"))
+    assert total.endswith("-20,80 €")
+    assert not any("Vos économies" in line for line in printed.text)
+
+
+def test_a_receipt_refuses_another_receipts_proof() -> None:
+    record, other = seal(breakfast()), seal(take_away(), number=2)
+    with pytest.raises(NotPrintable, match="not this receipt's"):
+        receipt(record, issuance(other), SHOP, SOFTWARE, PEOPLE)
+
+
+def test_a_z_without_its_number_is_not_printed() -> None:
+    with pytest.raises(NotPrintable):
+        closing_ticket(replace(closing("Z"), number=None), SHOP, SOFTWARE)
+
+
+@pytest.mark.parametrize("code_page", ["cp1252", "CP437", "UTF-8"])
+def test_unknown_or_unfit_code_pages_are_refused(code_page: str) -> None:
+    from printing.profile import UnsupportedProfile
+
+    with pytest.raises(UnsupportedProfile):
+        PrinterProfile(code_page=code_page)

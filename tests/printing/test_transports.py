@@ -30,6 +30,8 @@ STATES = {
     "paper_out": {1: 0x1A, 2: 0x32, 4: 0x72},
     "cover_open": {1: 0x1A, 2: 0x16, 4: 0x12},
     "offline": {1: 0x1A, 2: 0x12, 4: 0x12},
+    "error": {1: 0x1A, 2: 0x52, 4: 0x12},
+    "not_a_printer": {1: 0x10, 2: 0x10, 4: 0x10},
 }
 
 
@@ -112,6 +114,8 @@ def test_a_network_printer_receives_exactly_the_rendered_bytes(
         ("paper_out", "out of paper"),
         ("cover_open", "cover open"),
         ("offline", "is offline"),
+        ("error", "reports an error"),
+        ("not_a_printer", "does not answer like an ESC/POS printer"),
     ],
     indirect=["printer"],
 )

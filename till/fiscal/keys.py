@@ -23,6 +23,17 @@ def key_id_of(public_key: bytes) -> str:
     return hashlib.sha256(public_key).hexdigest()[:16]
 
 
+def exact_hex(text: object, size: int) -> bytes | None:
+    """The bytes of `text` when it is exactly their lower-case hex spelling (one spelling only)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return raw if len(raw) == size and raw.hex() == text else None
+
+
 def _bytes_from_hex(text: str, length: int, what: str) -> bytes:
     try:
         raw = bytes.fromhex(text.strip())

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from till.errors import TillError
-from till.fiscal.keys import KeyRing, ShopKey
+from till.fiscal.keys import KeyRing, ShopKey, exact_hex
+from till.money import from_json_amount
+from till.timestamps import from_utc_iso
 
 PREFIX = "TILL1"
 SEPARATOR = ";"
@@ -54,10 +56,23 @@ class ReceiptProof:
             )
         except KeyError as missing:
             raise InvalidProof(f"not a sealed order: {missing} is missing") from None
-        for value in proof._fields():
-            if not value or SEPARATOR in value:
-                raise InvalidProof(f"{value!r} cannot go into a receipt proof")
+        proof.check()
         return proof
+
+    def check(self) -> None:
+        """Each field in its one spelling, so that a proof has a single valid text."""
+        if type(self.seq) is not int or self.seq < 1:
+            raise InvalidProof(f"seq {self.seq!r} is not a record number")
+        texts = (self.shop, self.chain, self.number, self.validated_at, self.total, self.key_id)
+        if not all(isinstance(text, str) and text and SEPARATOR not in text for text in texts):
+            raise InvalidProof("a receipt proof holds non-empty text without ';'")
+        if exact_hex(self.hash, 32) is None:
+            raise InvalidProof("the hash must be 64 lower-case hex digits")
+        try:
+            from_json_amount(self.total)
+            from_utc_iso(self.validated_at)
+        except TillError as error:
+            raise InvalidProof(error.message) from None
 
     def _fields(self) -> list[str]:
         return [
@@ -87,28 +102,33 @@ def sign_receipt(record: Mapping[str, Any], key: ShopKey) -> str:
 
 
 def verify_receipt(text: str, keys: KeyRing) -> ReceiptProof:
-    """The proof a QR code's text carries, once its signature checks with a key of the shop."""
-    parts = text.strip().split(SEPARATOR)
+    """The proof a QR code's text carries, once its signature checks with a key of the shop.
+
+    `keys` must hold only the audited shop's keys: the proof names its shop, but only the key
+    vouches for it.
+    """
+    parts = text.split(SEPARATOR)
     if len(parts) != 10 or parts[0] != PREFIX:
         raise InvalidProof("this is not a receipt proof of this till")
     *signed, signature = parts
+    seq = parts[3]
+    if not (seq.isascii() and seq.isdigit()) or seq.startswith("0"):
+        raise InvalidProof(f"seq {seq!r} is not a record number")
     proof = ReceiptProof(
         shop=parts[1],
         chain=parts[2],
-        seq=int(parts[3]) if parts[3].isdigit() else -1,
+        seq=int(seq),
         number=parts[4],
         validated_at=parts[5],
         total=parts[6],
         hash=parts[7],
         key_id=parts[8],
     )
+    proof.check()
     key = keys.get(proof.key_id)
     if key is None:
         raise InvalidProof(f"signed with key {proof.key_id!r}, which is not a key of the shop")
-    try:
-        raw = bytes.fromhex(signature)
-    except ValueError:
-        raw = b""
-    if len(raw) != 64 or not key.verify(SEPARATOR.join(signed).encode("utf-8"), raw):
+    raw = exact_hex(signature, 64)
+    if raw is None or not key.verify(SEPARATOR.join(signed).encode("utf-8"), raw):
         raise InvalidProof("the signature does not match: this receipt was altered or forged")
     return proof

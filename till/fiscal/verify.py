@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
 
-from till.fiscal.keys import KeyRing
+from till.fiscal.keys import KeyRing, exact_hex
 from till.fiscal.records import ALG, CHAINS, ChainHead, record_digest
 
 Report = Callable[["DefectKind", str], None]
@@ -341,24 +341,15 @@ def _envelope(record: Any) -> tuple[Any, ...] | str:
         return "key_id and shop must be text"
     if not isinstance(sealed_at, str) or _TIMESTAMP.fullmatch(sealed_at) is None:
         return f"sealed_at must be a UTC time like 2026-01-31T12:00:00.000000Z, not {sealed_at!r}"
-    if _exact_hex(prev_hash, 32) is None:
+    if exact_hex(prev_hash, 32) is None:
         return "prev_hash must be 64 lower-case hex digits"
-    claimed = _exact_hex(stored_hash, 32)
+    claimed = exact_hex(stored_hash, 32)
     if claimed is None:
         return "hash must be 64 lower-case hex digits"
-    signed = _exact_hex(signature, 64)
+    signed = exact_hex(signature, 64)
     if signed is None:
         return "signature must be 128 lower-case hex digits"
     return chain, seq, prev_hash, stored_hash, claimed, signed, key_id, shop, sealed_at
-
-
-def _exact_hex(text: Any, size: int) -> bytes | None:
-    """The bytes of `text` when it is exactly their lower-case hex spelling (one spelling only)."""
-    try:
-        raw = bytes.fromhex(text)
-    except (TypeError, ValueError):
-        return None
-    return raw if len(raw) == size and raw.hex() == text else None
 
 
 def verify_records(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.printing.samples import KEY, breakfast, seal
@@ -55,5 +57,25 @@ def test_an_unsealed_or_odd_record_has_no_proof() -> None:
     record = seal(breakfast())
     with pytest.raises(InvalidProof, match="not a sealed order"):
         ReceiptProof.of({k: v for k, v in record.items() if k != "hash"})
-    with pytest.raises(InvalidProof, match="cannot go into"):
+    with pytest.raises(InvalidProof, match="without ';'"):
         ReceiptProof.of({**record, "public_number": "R1;000001"})
+    with pytest.raises(InvalidProof, match="not a record number"):
+        ReceiptProof.of({**record, "seq": True})
+    with pytest.raises(InvalidProof):
+        ReceiptProof.of({**record, "final_price": 2080})
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda t: t.replace(";1;", ";\u00b2;"),  # a digit isdigit() accepts, int() refuses
+        lambda t: t.replace(";1;", ";01;"),
+        lambda t: t + " ",
+        lambda t: " " + t,
+        lambda t: t[: t.rindex(";") + 1] + t[t.rindex(";") + 1 :].upper(),
+    ],
+)
+def test_a_proof_has_one_valid_spelling(spelling: Callable[[str], str]) -> None:
+    text = sign_receipt(seal(breakfast()), KEY)
+    with pytest.raises(InvalidProof):
+        verify_receipt(spelling(text), RING)
