@@ -40,9 +40,9 @@ def require_sealed(record: Mapping[str, Any]) -> None:
         )
 
 
-def amount_text(json_amount: str) -> str:
+def amount_text(json_amount: str, *, symbol: bool = True) -> str:
     """A record's amount ("12.50") as people read it ("12,50 €")."""
-    return format_amount(from_json_amount(json_amount))
+    return format_amount(from_json_amount(json_amount), symbol=symbol)
 
 
 @dataclass(frozen=True, slots=True)

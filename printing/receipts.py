@@ -154,10 +154,7 @@ def _vat_table(rows: Sequence[Mapping[str, str]]) -> list[Block]:
     table = [("TVA", "HT", "TVA", "TTC")] + [
         (
             format_rate(from_json_rate(row["rate"])),
-            *(
-                format_amount(from_json_amount(row[k]), symbol=False)
-                for k in ("excl", "vat", "incl")
-            ),
+            *(amount_text(row[k], symbol=False) for k in ("excl", "vat", "incl")),
         )
         for row in rows
     ]
