@@ -1,0 +1,230 @@
+"""Enrollment of tills, PIN log-in, sessions, and who may do what.
+
+Secrets (PINs, device and session tokens, enrollment codes) are stored as hashes only and never
+logged: a token is 32 random bytes, so a plain SHA-256 of it is enough; a PIN is short, so it is
+stretched with scrypt and a salt, and repeated wrong PINs lock the user for a while.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Device, EnrollmentCode, Role, User, UserSession
+from server.config import Settings
+from server.errors import ApiError, Forbidden, Invalid, NotFound, Unauthorized
+from server.shops.models import Shop
+from till.timestamps import as_utc, utc_now
+
+PIN_MIN, PIN_MAX = 4, 12
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed on a till
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+# Who may change what: accountants (and tax auditors) read everything and change nothing.
+WRITERS = frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN})
+MANAGERS = frozenset({Role.MANAGER, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
+
+
+class UserLocked(ApiError):
+    code = "user_locked"
+    status = 423
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_pin_format(pin: str) -> None:
+    if not (pin.isascii() and pin.isdigit() and PIN_MIN <= len(pin) <= PIN_MAX):
+        raise Invalid(f"A PIN is {PIN_MIN} to {PIN_MAX} digits.")
+
+
+def hash_pin(pin: str) -> str:
+    check_pin_format(pin)
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, **SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def pin_matches(pin: str, stored: str) -> bool:
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    computed = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), **SCRYPT)
+    return hmac.compare_digest(computed.hex(), digest)
+
+
+def new_enrollment_code(
+    session: Session, settings: Settings, shop_id: str, created_by: str | None
+) -> tuple[str, datetime]:
+    """A one-time code to enroll one till, valid for a day by default."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+    code = f"{raw[:5]}-{raw[5:]}"
+    now = utc_now()
+    expires = now + timedelta(hours=settings.enrollment_code_hours)
+    session.add(
+        EnrollmentCode(
+            code_hash=token_hash(_normal_code(code)),
+            shop_id=shop_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    return code, expires
+
+
+def _normal_code(code: str) -> str:
+    return "".join(code.upper().split()).replace("-", "")
+
+
+def enroll(session: Session, code: str, name: str) -> tuple[Device, str]:
+    """Spend a one-time code: a new device and its token, shown this once."""
+    row = session.get(EnrollmentCode, token_hash(_normal_code(code)), with_for_update=True)
+    now = utc_now()
+    if row is None or row.used_at is not None or as_utc(row.expires_at) <= now:
+        raise Unauthorized(
+            "This enrollment code is unknown, already used or expired; ask a manager for a new one."
+        )
+    row.used_at = now
+    token = secrets.token_urlsafe(32)
+    device = Device(
+        id=uuid.uuid4().hex,
+        shop_id=row.shop_id,
+        name=name,
+        token_hash=token_hash(token),
+        enrolled_at=now,
+        enrolled_by=row.created_by,
+    )
+    session.add(device)
+    return device, token
+
+
+def device_for(session: Session, token: str | None) -> Device:
+    if not token:
+        raise Unauthorized("This till is not enrolled: enroll it with a code from a manager.")
+    device = session.scalars(select(Device).where(Device.token_hash == token_hash(token))).first()
+    if device is None or device.revoked_at is not None:
+        raise Unauthorized("This till's enrollment is unknown or revoked: enroll it again.")
+    return device
+
+
+def log_in(
+    session: Session, settings: Settings, device: Device, user_id: str, pin: str
+) -> tuple[User, UserSession, str]:
+    """Check the PIN of a user of the device's shop; a session token on success.
+
+    Each wrong PIN is counted (and committed by the caller even though the answer is an error);
+    after `pin_attempts` in a row the user is locked for `pin_lock_minutes`.
+    """
+    user = session.get(User, (device.shop_id, user_id), with_for_update=True)
+    if user is None or not user.active:
+        raise Unauthorized("Unknown user or wrong PIN.")
+    now = utc_now()
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
+        raise UserLocked(_locked_message(as_utc(user.locked_until), now))
+    if not pin_matches(pin, user.pin_hash):
+        user.failed_pins += 1
+        if user.failed_pins >= settings.pin_attempts:
+            user.failed_pins = 0
+            user.locked_until = now + timedelta(minutes=settings.pin_lock_minutes)
+            raise UserLocked(_locked_message(user.locked_until, now))
+        raise Unauthorized("Unknown user or wrong PIN.")
+    user.failed_pins = 0
+    user.locked_until = None
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        token_hash=token_hash(token),
+        shop_id=device.shop_id,
+        user_id=user.id,
+        device_id=device.id,
+        created_at=now,
+        expires_at=now + timedelta(hours=settings.session_hours),
+    )
+    session.add(row)
+    return user, row, token
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, round((until - now).total_seconds() / 60))
+    return f"Too many wrong PINs: this user is locked for {minutes} more minute(s)."
+
+
+def log_out(session: Session, token: str) -> None:
+    row = session.get(UserSession, token_hash(token))
+    if row is not None and row.ended_at is None:
+        row.ended_at = utc_now()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: a user logged in on an enrolled till of a shop."""
+
+    shop_id: str
+    user_id: str
+    user_name: str
+    role: Role
+    device_id: str
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in WRITERS
+
+    def require(self, roles: frozenset[Role], what: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(f"Your role ({self.role.value}) may not {what}.")
+
+
+def actor_for(session: Session, device_token: str | None, session_token: str | None) -> Actor:
+    if not session_token:
+        raise Unauthorized("Log in with your PIN first.")
+    device = device_for(session, device_token)
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, (User.shop_id == UserSession.shop_id) & (User.id == UserSession.user_id))
+        .where(UserSession.token_hash == token_hash(session_token))
+    ).first()
+    if row is None:
+        raise Unauthorized("Your session is unknown: log in again.")
+    user_session, user = row.tuple()
+    if (
+        user_session.device_id != device.id
+        or user_session.ended_at is not None
+        or as_utc(user_session.expires_at) <= utc_now()
+        or not user.active
+    ):
+        raise Unauthorized("Your session has ended: log in again.")
+    return Actor(device.shop_id, user.id, user.name, Role(user.role), device.id)
+
+
+def add_user(session: Session, shop_id: str, user_id: str, name: str, role: Role, pin: str) -> User:
+    if session.get(User, (shop_id, user_id)) is not None:
+        raise Invalid(f"There is already a user {user_id}.")
+    user = User(shop_id=shop_id, id=user_id, name=name, role=role.value, pin_hash=hash_pin(pin))
+    session.add(user)
+    return user
+
+
+def get_user(session: Session, shop_id: str, user_id: str) -> User:
+    user = session.get(User, (shop_id, user_id))
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+def get_shop(session: Session, shop_id: str) -> Shop:
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(f"There is no shop {shop_id}.")
+    return shop

@@ -1,0 +1,209 @@
+"""The FastAPI application: routes of every domain, errors as stable codes, limits, logs, metrics.
+
+`create_app` is the one composition place: it takes the settings (and, for tests, a database) and
+builds the services every route gets through `server.deps`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.accounts.views import router as accounts_router
+from server.catalog.views import router as catalog_router
+from server.config import Settings
+from server.db import Database
+from server.deps import Services
+from server.errors import ApiError, error_body
+from server.operations import logs
+from server.operations.metrics import Metrics
+from server.operations.views import router as operations_router
+from server.orders.views import router as orders_router
+from server.sealing.keys import KeyStore, load_master_key
+from server.sealing.views import router as sealing_router
+from server.shops.views import router as shops_router
+from till.errors import TillError
+from till.order import (
+    DuplicateLine,
+    LineNotFound,
+    OrderFullyPaid,
+    OrderHasPayments,
+    OrderValidated,
+)
+from till.version import SOFTWARE_NAME, __version__
+
+# Domain errors that are about the order's state rather than the input.
+CONFLICTS = (OrderValidated, OrderHasPayments, OrderFullyPaid, DuplicateLine)
+NOT_FOUND = (LineNotFound,)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class Limits:
+    """Refuses bodies over the limit, declared or streamed, before any route reads them."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+            await _send_error(send, 413, "body_too_large", self._message())
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_body:
+                raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except BodyTooLarge:
+            await _send_error(send, 413, "body_too_large", self._message())
+
+    def _message(self) -> str:
+        return f"The request body is larger than {self.max_body // 1024} KiB."
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    response = JSONResponse(error_body(code, message), status_code=status)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class Observe:
+    """One structured log line and the metrics of each request; a request id in each answer."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log = logs.logger()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = uuid.uuid4().hex[:16]
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], route, status, seconds)
+            self.log.info(
+                "request",
+                extra={
+                    "event": "request",
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "ms": round(seconds * 1000, 2),
+                    "request_id": request_id,
+                },
+            )
+
+
+def _status_of(error: TillError) -> int:
+    if isinstance(error, ApiError):
+        return error.status
+    if isinstance(error, CONFLICTS):
+        return 409
+    if isinstance(error, NOT_FOUND):
+        return 404
+    return 422
+
+
+def _readable(errors: list[Any]) -> str:
+    parts = []
+    for error in errors[:5]:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else error.get("msg", ""))
+    return "; ".join(parts) or "The request is not valid."
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logs.configure(settings.log_level)
+    database = database or Database(settings.url)
+    master = load_master_key(
+        settings.master_key, settings.master_key_path, create=database.is_sqlite
+    )
+    metrics = Metrics()
+    app = FastAPI(
+        title=f"{SOFTWARE_NAME} central server",
+        version=__version__,
+        description="Orders are built, paid, validated, numbered and sealed here, and only here.",
+    )
+    app.state.services = Services(settings, database, KeyStore(master), metrics)
+    for router in (
+        operations_router,
+        accounts_router,
+        shops_router,
+        catalog_router,
+        orders_router,
+        sealing_router,
+    ):
+        app.include_router(router)
+
+    def answer(code: str, message: str, status: int) -> JSONResponse:
+        metrics.error(code)
+        return JSONResponse(error_body(code, message), status_code=status)
+
+    @app.exception_handler(TillError)
+    async def till_error(_request: Request, error: TillError) -> JSONResponse:
+        return answer(error.code, error.message, _status_of(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = list(error.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return answer("malformed_json", "The request body is not valid JSON.", 400)
+        return answer("invalid_request", _readable(errors), 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        code = codes.get(error.status_code, f"http_{error.status_code}")
+        response = answer(code, str(error.detail), error.status_code)
+        if error.headers:
+            response.headers.update(error.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+        logs.logger().error("unexpected error", exc_info=error, extra={"event": "error"})
+        return answer("internal_error", "The server could not do this; it has been logged.", 500)
+
+    app.add_middleware(Limits, max_body=settings.max_body_bytes)
+    app.add_middleware(Observe, metrics=metrics)
+    return app

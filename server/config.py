@@ -1,0 +1,44 @@
+"""The server's settings, read once from the environment (`TILL_*`, `DATABASE_URL`)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from platformdirs import user_data_path
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything configurable, with embedded defaults: SQLite and a master key file in the data
+    folder. Production sets `DATABASE_URL` (PostgreSQL) and `TILL_MASTER_KEY` (or its file)."""
+
+    model_config = SettingsConfigDict(env_prefix="TILL_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(default_factory=lambda: user_data_path("till-server", appauthor=False))
+    database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
+    # 32 bytes in hex; or the path of a file holding them. Never stored in the database.
+    master_key: str | None = None
+    master_key_file: Path | None = None
+    session_hours: float = 8.0
+    pin_attempts: int = 5
+    pin_lock_minutes: float = 5.0
+    enrollment_code_hours: float = 24.0
+    max_body_bytes: int = 4 * 1024 * 1024
+    idempotency_days: int = 30
+    log_level: str = "INFO"
+
+    @cached_property
+    def url(self) -> str:
+        if self.database_url:
+            # psycopg 3 is the driver; a plain postgresql:// address means it too.
+            for plain in ("postgresql://", "postgres://"):
+                if self.database_url.startswith(plain):
+                    return "postgresql+psycopg://" + self.database_url[len(plain) :]
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'till.sqlite3'}"
+
+    @property
+    def master_key_path(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"

@@ -1,0 +1,759 @@
+"""Open orders and their validation: every change goes through the fiscal core's `Order`, so the
+server's totals are the only totals, and validation seals the order and its payments.
+
+Each function runs inside the caller's write transaction and returns the order as it now stands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from server.accounts.models import Role, User
+from server.accounts.services import MANAGERS, WRITERS, Actor
+from server.catalog.models import Article, PaymentModeRow
+from server.db import lock_shop
+from server.errors import Conflict, Invalid, NotFound
+from server.orders.models import OrderLineRow, OrderRow, OrderStatus, PaymentRow
+from server.orders.schemas import DraftIn, LineIn, LinePatch, OrderIn, OrderPatch
+from server.sealing import services as sealing
+from server.sealing.keys import KeyStore
+from server.sealing.models import SealedRecordRow
+from server.shops.models import Register, Shop
+from till.errors import TillError
+from till.fiscal.records import SealedRecord
+from till.money import (
+    from_json_amount,
+    parse_quantity,
+    parse_rate,
+    to_json_amount,
+    to_json_quantity,
+    to_json_rate,
+)
+from till.order import (
+    DeliveryMethod,
+    Discount,
+    Order,
+    OrderLine,
+    Payment,
+    PaymentMode,
+    VatRates,
+    refund_lines,
+    to_record,
+)
+from till.timestamps import as_utc, utc_now
+from till.vat import FRENCH_RATES
+
+OFFLINE_WINDOW = timedelta(hours=20)
+
+
+class OrderNotOpen(Conflict):
+    code = "order_not_open"
+
+
+class NotFullyPaid(Conflict):
+    code = "order_not_fully_paid"
+
+
+class PaymentLocked(Conflict):
+    code = "payment_locked"
+
+
+class RefundTooLarge(Conflict):
+    code = "refund_too_large"
+
+
+class UnknownVatRate(Invalid):
+    code = "unknown_vat_rate"
+
+    def __init__(self, text: str) -> None:
+        rates = ", ".join(f"{rate.normalize():f}" for rate in FRENCH_RATES)
+        super().__init__(f"{text} % is not a VAT rate in use; the rates are {rates}.")
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def get_row(session: Session, actor: Actor, order_id: str, *, lock: bool = False) -> OrderRow:
+    """The actor's shop's order; locked for this transaction when it is going to change."""
+    query = select(OrderRow).where(OrderRow.id == order_id, OrderRow.shop_id == actor.shop_id)
+    if lock:
+        query = query.with_for_update()
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise NotFound(f"There is no order {order_id}.")
+    return row
+
+
+def _discount(rate: str | None, amount: int | None) -> Discount | None:
+    if rate is not None:
+        return Discount.rate(rate)
+    if amount is not None:
+        return Discount.amount(amount)
+    return None
+
+
+def _store_discount(discount: Discount | None) -> tuple[str | None, int | None]:
+    if discount is None:
+        return None, None
+    if discount.percent is not None:
+        return to_json_rate(discount.percent), None
+    return None, discount.cents
+
+
+def _rates(eat_in: str, take_away: str | None) -> VatRates:
+    return VatRates(parse_rate(eat_in), parse_rate(take_away) if take_away is not None else None)
+
+
+def _line(row: OrderLineRow) -> OrderLine:
+    return OrderLine(
+        id=row.id,
+        article_id=row.article_id,
+        label=row.label,
+        quantity=Decimal(row.quantity),
+        unit_price=row.unit_price,
+        vat=_rates(row.vat_eat_in, row.vat_take_away),
+        discount=_discount(row.discount_rate, row.discount_amount),
+        department=row.department_id,
+    )
+
+
+def to_domain(session: Session, row: OrderRow) -> Order:
+    lines = session.scalars(
+        select(OrderLineRow).where(OrderLineRow.order_id == row.id).order_by(OrderLineRow.position)
+    )
+    payments = session.scalars(
+        select(PaymentRow).where(PaymentRow.order_id == row.id).order_by(PaymentRow.position)
+    )
+    return Order(
+        id=row.id,
+        created_at=as_utc(row.created_at),
+        validated_at=as_utc(row.validated_at) if row.validated_at else None,
+        value_date=row.value_date,
+        shop_id=row.shop_id,
+        register_id=row.register_id,
+        user_id=row.user_id,
+        delivery_method=DeliveryMethod(row.delivery_method),
+        table=row.table_name,
+        covers=row.covers,
+        customer_account=row.customer_account,
+        customer_id_document=row.customer_id_document,
+        private_note=row.private_note,
+        public_note=row.public_note,
+        internal_number=row.internal_number,
+        public_number=row.public_number,
+        seal=row.seal,
+        pager_number=row.pager_number,
+        corrects_order_id=row.corrects_order_id,
+        lines=tuple(_line(line) for line in lines),
+        payments=tuple(
+            Payment(
+                id=payment.id,
+                mode=PaymentMode(payment.mode, payment.mode_label, payment.gives_change),
+                amount=payment.amount,
+                paid_at=as_utc(payment.paid_at),
+            )
+            for payment in payments
+        ),
+        order_discount=_discount(row.discount_rate, row.discount_amount),
+    )
+
+
+def order_json(session: Session, row: OrderRow, order: Order | None = None) -> dict[str, Any]:
+    """The order as the till shows it: its fiscal fields, its state, and once validated the
+    sealed record itself, which is what receipts are printed from."""
+    order = order or to_domain(session, row)
+    body: dict[str, Any] = dict(to_record(order))
+    body.update(
+        status=row.status,
+        revision=row.revision,
+        updated_at=as_utc(row.updated_at).isoformat().replace("+00:00", "Z"),
+        amount_due=to_json_amount(order.amount_due),
+        is_fully_paid=order.is_fully_paid,
+        draft_id=row.draft_id,
+        record=None,
+    )
+    if row.status == OrderStatus.VALIDATED and row.internal_number is not None:
+        stored = session.scalar(
+            select(SealedRecordRow.body).where(
+                SealedRecordRow.shop_id == row.shop_id,
+                SealedRecordRow.chain == "order",
+                SealedRecordRow.seq == row.internal_number,
+            )
+        )
+        body["record"] = orjson.loads(stored) if stored else None
+    return body
+
+
+def list_orders(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None,
+    register_id: str | None,
+    public_number: str | None,
+    limit: int,
+    before: datetime | None,
+) -> list[dict[str, Any]]:
+    """A page of the shop's orders, newest first, as summaries."""
+    query = select(OrderRow).where(OrderRow.shop_id == actor.shop_id)
+    if status is not None:
+        query = query.where(OrderRow.status == status)
+    if register_id is not None:
+        query = query.where(OrderRow.register_id == register_id)
+    if public_number is not None:
+        query = query.where(OrderRow.public_number == public_number)
+    if before is not None:
+        query = query.where(OrderRow.created_at < before)
+    rows = session.scalars(query.order_by(OrderRow.created_at.desc()).limit(limit))
+    return [
+        {
+            "id": row.id,
+            "status": row.status,
+            "register_id": row.register_id,
+            "user_id": row.user_id,
+            "created_at": as_utc(row.created_at).isoformat().replace("+00:00", "Z"),
+            "validated_at": (
+                as_utc(row.validated_at).isoformat().replace("+00:00", "Z")
+                if row.validated_at
+                else None
+            ),
+            "internal_number": row.internal_number,
+            "public_number": row.public_number,
+            "table": row.table_name,
+            "final_price": to_json_amount(row.final_price) if row.final_price is not None else None,
+            "corrects_order_id": row.corrects_order_id,
+            "draft_id": row.draft_id,
+        }
+        for row in rows
+    ]
+
+
+# ---------------------------------------------------------------------------- changing
+
+
+@dataclass
+class Change:
+    """An open order being changed: its row and its domain object, kept in step."""
+
+    session: Session
+    actor: Actor
+    row: OrderRow
+    order: Order
+
+    @classmethod
+    def open(cls, session: Session, actor: Actor, order_id: str) -> Change:
+        actor.require(WRITERS, "change orders")
+        row = get_row(session, actor, order_id, lock=True)
+        if row.status != OrderStatus.OPEN:
+            raise OrderNotOpen(
+                "This order is validated and can no longer change; make a corrective order instead."
+                if row.status == OrderStatus.VALIDATED
+                else "This order was cancelled."
+            )
+        return cls(session, actor, row, to_domain(session, row))
+
+    def done(self) -> dict[str, Any]:
+        self.row.revision += 1
+        self.row.updated_at = utc_now()
+        self.session.flush()
+        return order_json(self.session, self.row, self.order)
+
+
+def _register(session: Session, shop_id: str, register_id: str) -> Register:
+    register = session.get(Register, (shop_id, register_id))
+    if register is None or not register.active:
+        raise NotFound(f"There is no register {register_id}.")
+    return register
+
+
+def _delivery(text: str) -> DeliveryMethod:
+    try:
+        return DeliveryMethod(text)
+    except ValueError:
+        choices = ", ".join(method.value for method in DeliveryMethod)
+        raise Invalid(f"Delivery method {text!r} is not one of {choices}.") from None
+
+
+def _known_rate(text: str) -> str:
+    rate = parse_rate(text)
+    if rate not in FRENCH_RATES:
+        raise UnknownVatRate(text)
+    return to_json_rate(rate)
+
+
+def new_row(
+    session: Session,
+    actor: Actor,
+    register_id: str,
+    *,
+    delivery: DeliveryMethod,
+    user_id: str | None = None,
+    corrects: OrderRow | None = None,
+) -> OrderRow:
+    _register(session, actor.shop_id, register_id)
+    now = utc_now()
+    row = OrderRow(
+        id=uuid.uuid4().hex,
+        shop_id=actor.shop_id,
+        register_id=register_id,
+        user_id=user_id or actor.user_id,
+        status=OrderStatus.OPEN,
+        revision=1,
+        created_at=now,
+        updated_at=now,
+        delivery_method=delivery.value,
+        private_note="",
+        public_note="",
+        corrects_order_id=corrects.id if corrects else None,
+    )
+    session.add(row)
+    return row
+
+
+def create_order(session: Session, actor: Actor, body: OrderIn) -> dict[str, Any]:
+    actor.require(WRITERS, "create orders")
+    shop = session.get(Shop, actor.shop_id)
+    if body.delivery_method is None and shop is not None and shop.delivery_choice_required:
+        raise Invalid("Choose eat-in, take-away or delivery for this order.")
+    row = new_row(
+        session, actor, body.register_id, delivery=_delivery(body.delivery_method or "eat_in")
+    )
+    row.table_name = body.table
+    row.covers = body.covers
+    row.customer_account = body.customer_account
+    row.public_note = body.public_note
+    row.private_note = body.private_note
+    session.flush()
+    return order_json(session, row)
+
+
+def _article(session: Session, shop_id: str, article_id: str) -> Article:
+    article = session.get(Article, (shop_id, article_id))
+    if article is None or not article.active:
+        raise NotFound(f"There is no article {article_id} in the catalog.")
+    return article
+
+
+def _build_line(session: Session, shop_id: str, body: LineIn) -> OrderLine:
+    discount = body.discount.to_domain() if body.discount else None
+    quantity = parse_quantity(body.quantity)
+    if body.article_id is not None:
+        article = _article(session, shop_id, body.article_id)
+        return OrderLine(
+            id=body.id or uuid.uuid4().hex,
+            article_id=article.id,
+            label=body.label or article.label,
+            quantity=quantity,
+            unit_price=(
+                from_json_amount(body.unit_price) if body.unit_price is not None else article.price
+            ),
+            vat=(
+                _rates(_known_rate(body.vat_rate), _optional_rate(body.vat_take_away))
+                if body.vat_rate is not None
+                else _rates(article.vat_eat_in, article.vat_take_away)
+            ),
+            discount=discount,
+            department=article.department_id,
+        )
+    if body.label is None or body.unit_price is None or body.vat_rate is None:
+        raise Invalid("A line without an article needs a label, a unit price and a VAT rate.")
+    return OrderLine(
+        id=body.id or uuid.uuid4().hex,
+        label=body.label,
+        quantity=quantity,
+        unit_price=from_json_amount(body.unit_price),
+        vat=_rates(_known_rate(body.vat_rate), _optional_rate(body.vat_take_away)),
+        discount=discount,
+        department=body.department_id,
+    )
+
+
+def _optional_rate(text: str | None) -> str | None:
+    return _known_rate(text) if text is not None else None
+
+
+def _line_row(order_id: str, position: int, line: OrderLine) -> OrderLineRow:
+    rate, amount = _store_discount(line.discount)
+    return OrderLineRow(
+        id=line.id,
+        order_id=order_id,
+        position=position,
+        article_id=line.article_id,
+        label=line.label,
+        department_id=line.department,
+        quantity=to_json_quantity(line.quantity),
+        unit_price=line.unit_price,
+        vat_eat_in=to_json_rate(line.vat.eat_in),
+        vat_take_away=to_json_rate(line.vat.take_away) if line.vat.take_away is not None else None,
+        discount_rate=rate,
+        discount_amount=amount,
+    )
+
+
+def _next_position(
+    session: Session, model: type[OrderLineRow] | type[PaymentRow], order_id: str
+) -> int:
+    last = session.scalar(select(func.max(model.position)).where(model.order_id == order_id))
+    return (last or 0) + 1
+
+
+def add_line(session: Session, actor: Actor, order_id: str, body: LineIn) -> dict[str, Any]:
+    change = Change.open(session, actor, order_id)
+    line = _build_line(session, actor.shop_id, body)
+    if session.get(OrderLineRow, line.id) is not None and not any(
+        existing.id == line.id for existing in change.order.lines
+    ):
+        raise Invalid(f"Line id {line.id} is already used by another order.")
+    change.order.add_line(line)
+    session.add(_line_row(order_id, _next_position(session, OrderLineRow, order_id), line))
+    return change.done()
+
+
+def update_line(
+    session: Session, actor: Actor, order_id: str, line_id: str, body: LinePatch
+) -> dict[str, Any]:
+    change = Change.open(session, actor, order_id)
+    row = session.get(OrderLineRow, line_id)
+    if row is None or row.order_id != order_id:
+        raise NotFound(f"There is no line {line_id} on this order.")
+    current = _line(row)
+    discount = current.discount
+    if body.remove_discount:
+        discount = None
+    elif body.discount is not None:
+        discount = body.discount.to_domain()
+    line = OrderLine(
+        id=current.id,
+        article_id=current.article_id,
+        label=body.label or current.label,
+        quantity=parse_quantity(body.quantity) if body.quantity is not None else current.quantity,
+        unit_price=(
+            from_json_amount(body.unit_price) if body.unit_price is not None else current.unit_price
+        ),
+        vat=current.vat,
+        discount=discount,
+        department=current.department,
+    )
+    change.order.replace_line(line)
+    updated = _line_row(order_id, row.position, line)
+    for column in ("label", "quantity", "unit_price", "discount_rate", "discount_amount"):
+        setattr(row, column, getattr(updated, column))
+    return change.done()
+
+
+def remove_line(session: Session, actor: Actor, order_id: str, line_id: str) -> dict[str, Any]:
+    change = Change.open(session, actor, order_id)
+    change.order.remove_line(line_id)
+    row = session.get(OrderLineRow, line_id)
+    session.delete(row)
+    return change.done()
+
+
+def update_order(
+    session: Session, actor: Actor, order_id: str, body: OrderPatch, given: set[str]
+) -> dict[str, Any]:
+    """Change the fields named in `given` (those present in the request)."""
+    change = Change.open(session, actor, order_id)
+    row, order = change.row, change.order
+    if "delivery_method" in given:
+        if body.delivery_method is None:
+            raise Invalid("An order always has a delivery method.")
+        delivery = _delivery(body.delivery_method)
+        order.set_delivery_method(delivery)
+        row.delivery_method = delivery.value
+    if "order_discount" in given:
+        discount = body.order_discount.to_domain() if body.order_discount else None
+        order.set_order_discount(discount)
+        row.discount_rate, row.discount_amount = _store_discount(discount)
+    simple = {
+        "table": "table_name",
+        "covers": "covers",
+        "customer_account": "customer_account",
+        "customer_id_document": "customer_id_document",
+        "pager_number": "pager_number",
+    }
+    for field, column in simple.items():
+        if field in given:
+            setattr(row, column, getattr(body, field))
+            setattr(order, "table" if field == "table" else field, getattr(body, field))
+    for field in ("public_note", "private_note"):
+        if field in given:
+            text = getattr(body, field) or ""
+            setattr(row, field, text)
+            setattr(order, field, text)
+    return change.done()
+
+
+def add_payment(
+    session: Session, actor: Actor, order_id: str, mode: str, amount: str
+) -> dict[str, Any]:
+    change = Change.open(session, actor, order_id)
+    mode_row = session.get(PaymentModeRow, (actor.shop_id, mode))
+    if mode_row is None or not mode_row.active:
+        raise NotFound(f"There is no payment mode {mode}.")
+    payment = Payment(
+        mode=PaymentMode(mode_row.code, mode_row.label, mode_row.gives_change),
+        amount=from_json_amount(amount),
+    )
+    change.order.add_payment(payment)
+    session.add(
+        PaymentRow(
+            id=payment.id,
+            order_id=order_id,
+            position=_next_position(session, PaymentRow, order_id),
+            mode=mode_row.code,
+            mode_label=mode_row.label,
+            gives_change=mode_row.gives_change,
+            amount=payment.amount,
+            paid_at=payment.paid_at,
+        )
+    )
+    return change.done()
+
+
+def remove_payment(
+    session: Session, actor: Actor, order_id: str, payment_id: str
+) -> dict[str, Any]:
+    """Take back a payment entered by mistake, while the order is still not fully paid."""
+    change = Change.open(session, actor, order_id)
+    if change.order.is_fully_paid:
+        raise PaymentLocked("This order is fully paid: its payments can no longer change.")
+    row = session.get(PaymentRow, payment_id)
+    if row is None or row.order_id != order_id:
+        raise NotFound(f"There is no payment {payment_id} on this order.")
+    session.delete(row)
+    change.order.payments = tuple(p for p in change.order.payments if p.id != payment_id)
+    return change.done()
+
+
+def cancel_order(session: Session, actor: Actor, order_id: str) -> dict[str, Any]:
+    change = Change.open(session, actor, order_id)
+    if change.order.payments:
+        raise PaymentLocked("This order has payments: remove them before cancelling it.")
+    change.row.status = OrderStatus.CANCELLED
+    return change.done()
+
+
+# ---------------------------------------------------------------------------- refunds
+
+
+def refund_order(session: Session, actor: Actor, order_id: str, register_id: str) -> dict[str, Any]:
+    """An open corrective order that cancels a validated one line for line; remove lines from it
+    for a partial refund, add lines for a correction, then pay it back and validate it."""
+    actor.require(MANAGERS, "refund or correct an order")
+    original_row = get_row(session, actor, order_id)
+    if original_row.status != OrderStatus.VALIDATED:
+        raise OrderNotOpen("Only a validated order can be refunded or corrected.")
+    original = to_domain(session, original_row)
+    row = new_row(
+        session,
+        actor,
+        register_id,
+        delivery=original.delivery_method,
+        corrects=original_row,
+    )
+    row.discount_rate, row.discount_amount = _store_discount(original.order_discount)
+    row.customer_account = original.customer_account
+    for position, line in enumerate(refund_lines(original), start=1):
+        session.add(_line_row(row.id, position, line))
+    session.flush()
+    return order_json(session, row)
+
+
+def _check_refund(session: Session, row: OrderRow, order: Order) -> None:
+    """A correction may not pay back more than the original order and its earlier corrections."""
+    if row.corrects_order_id is None or order.totals.final_price >= 0:
+        return
+    original = session.get(OrderRow, row.corrects_order_id)
+    already = session.scalar(
+        select(func.coalesce(func.sum(OrderRow.final_price), 0)).where(
+            OrderRow.corrects_order_id == row.corrects_order_id,
+            OrderRow.status == OrderStatus.VALIDATED,
+        )
+    )
+    left = (original.final_price or 0 if original else 0) + int(already or 0)
+    if -order.totals.final_price > left:
+        raise RefundTooLarge(
+            f"This refund ({to_json_amount(-order.totals.final_price)} €) is more than what is "
+            f"left of the original order ({to_json_amount(left)} €)."
+        )
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+def value_date(shop: Shop, moment: datetime) -> date:
+    """The shop's business day of a moment: a day starts at the shop's opening hour."""
+    local = moment.astimezone(ZoneInfo(shop.timezone))
+    return (local - timedelta(hours=shop.opening_hour)).date()
+
+
+@dataclass(frozen=True)
+class Validation:
+    order: dict[str, Any]
+    record: SealedRecord
+    payments: list[SealedRecord]
+
+
+def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str) -> Validation:
+    """Number and seal a fully paid order, then seal each of its payments on the payment chain.
+
+    The order row is locked first, then the shop: the shop lock is held from reading the chain
+    heads to the commit, so numbers and links stay gapless across processes.
+    """
+    change = Change.open(session, actor, order_id)
+    row, order = change.row, change.order
+    if not order.lines:
+        raise Invalid("This order has no lines.")
+    if not order.is_fully_paid:
+        raise NotFullyPaid(f"{to_json_amount(order.amount_due)} € are still due on this order.")
+    _check_refund(session, row, order)
+    shop = session.get(Shop, actor.shop_id)
+    assert shop is not None
+    lock_shop(session, shop.id)
+    now = utc_now()
+    head, _ = sealing.chain_head(session, shop.id, "order")
+    order.internal_number = head.seq + 1
+    order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
+    order.validated_at = now
+    order.value_date = value_date(shop, now)
+    fields = _order_fields(session, row, order)
+    record = sealing.append(session, keys, shop.id, "order", fields, now)
+    payments = []
+    change_left = order.change_due
+    payment_rows = session.scalars(
+        select(PaymentRow).where(PaymentRow.order_id == row.id).order_by(PaymentRow.position)
+    ).all()
+    for index, (payment, payment_row) in enumerate(zip(order.payments, payment_rows, strict=True)):
+        # Change is given back on the last payment, the only one that may exceed what was due.
+        change_given = change_left if index == len(order.payments) - 1 else 0
+        sealed = sealing.append(
+            session,
+            keys,
+            shop.id,
+            "payment",
+            {
+                "payment_id": payment.id,
+                "order_id": row.id,
+                "order_seq": record.seq,
+                "order_hash": record.hash,
+                "public_number": order.public_number,
+                "register_id": row.register_id,
+                "user_id": row.user_id,
+                "mode": payment.mode.code,
+                "mode_label": payment.mode.label,
+                "amount": to_json_amount(payment.amount),
+                "change": to_json_amount(change_given),
+                "paid_at": payment.paid_at.isoformat().replace("+00:00", "Z"),
+            },
+            now,
+        )
+        payment_row.record_seq = sealed.seq
+        payments.append(sealed)
+    # Payments first: once the order is validated, triggers freeze its payments too.
+    session.flush()
+    row.status = OrderStatus.VALIDATED
+    row.internal_number = order.internal_number
+    row.public_number = order.public_number
+    row.validated_at = now
+    row.value_date = order.value_date
+    row.seal = record.hash
+    row.final_price = order.totals.final_price
+    row.total_vat = order.totals.total_vat
+    return Validation(change.done(), record, payments)
+
+
+def _order_fields(session: Session, row: OrderRow, order: Order) -> dict[str, Any]:
+    fields = dict(to_record(order))
+    user = session.get(User, (row.shop_id, row.user_id))
+    register = session.get(Register, (row.shop_id, row.register_id))
+    fields["user_name"] = user.name if user else None
+    fields["register_name"] = register.name if register else None
+    corrected = session.get(OrderRow, row.corrects_order_id) if row.corrects_order_id else None
+    fields["corrects_public_number"] = corrected.public_number if corrected else None
+    fields["draft_id"] = row.draft_id
+    return fields
+
+
+# ---------------------------------------------------------------------------- drafts
+
+
+def import_drafts(session: Session, actor: Actor, drafts: list[DraftIn]) -> list[dict[str, Any]]:
+    """Turn drafts made offline into open orders, each on its own: a draft already imported gives
+    back its order, a bad draft is reported and does not stop the others."""
+    actor.require(WRITERS, "import drafts")
+    results: list[dict[str, Any]] = []
+    now = utc_now()
+    for draft in drafts:
+        existing = session.scalars(
+            select(OrderRow).where(OrderRow.shop_id == actor.shop_id, OrderRow.draft_id == draft.id)
+        ).one_or_none()
+        if existing is not None:
+            results.append(
+                {"draft_id": draft.id, "status": "already_imported", "order_id": existing.id}
+            )
+            continue
+        try:
+            with session.begin_nested():
+                row = _import_draft(session, actor, draft)
+        except IntegrityError:
+            # The same draft, imported at this very moment by another request.
+            results.append({"draft_id": draft.id, "status": "already_imported", "order_id": None})
+            continue
+        except TillError as error:
+            results.append(
+                {
+                    "draft_id": draft.id,
+                    "status": "rejected",
+                    "error": {"code": error.code, "message": error.message},
+                }
+            )
+            continue
+        late = now - as_utc(draft.created_at) > OFFLINE_WINDOW
+        results.append(
+            {"draft_id": draft.id, "status": "imported", "order_id": row.id, "late": late}
+        )
+    return results
+
+
+def _import_draft(session: Session, actor: Actor, draft: DraftIn) -> OrderRow:
+    user_id = draft.user_id or actor.user_id
+    user = session.get(User, (actor.shop_id, user_id))
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    if Role(user.role) not in WRITERS:
+        raise Invalid(f"User {user_id} may not make orders.")
+    row = new_row(
+        session,
+        actor,
+        draft.register_id,
+        delivery=_delivery(draft.delivery_method),
+        user_id=user_id,
+    )
+    row.draft_id = draft.id
+    row.draft_created_at = as_utc(draft.created_at)
+    row.table_name = draft.table
+    row.covers = draft.covers
+    row.customer_account = draft.customer_account
+    row.public_note = draft.public_note
+    row.private_note = draft.private_note
+    discount = draft.order_discount.to_domain() if draft.order_discount else None
+    row.discount_rate, row.discount_amount = _store_discount(discount)
+    order = Order(delivery_method=DeliveryMethod(row.delivery_method), order_discount=discount)
+    for position, body in enumerate(draft.lines, start=1):
+        # Fresh line ids: a till's ids are only unique on that till.
+        line = _build_line(session, actor.shop_id, body.model_copy(update={"id": None}))
+        order.add_line(line)
+        session.add(_line_row(row.id, position, line))
+    session.flush()
+    return row

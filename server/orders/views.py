@@ -1,0 +1,147 @@
+"""Order routes: each change answers with the whole order as the server now holds it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
+
+from server.accounts.services import Actor
+from server.deps import MutationDep, ReaderDep
+from server.orders import services
+from server.orders.models import OrderStatus
+from server.orders.schemas import (
+    DraftBatchIn,
+    LineIn,
+    LinePatch,
+    OrderIn,
+    OrderPatch,
+    PaymentIn,
+    RefundIn,
+)
+from server.sealing.services import chain_heads
+
+router = APIRouter(tags=["orders"])
+
+
+@router.post("/orders", status_code=201)
+def create_order(body: OrderIn, mutation: MutationDep) -> Response:
+    return mutation.respond(
+        lambda session, actor: services.create_order(session, actor, body), status=201
+    )
+
+
+@router.get("/orders")
+def list_orders(
+    reader: ReaderDep,
+    status: OrderStatus | None = None,
+    register_id: Annotated[str | None, Query(max_length=40)] = None,
+    public_number: Annotated[str | None, Query(max_length=30)] = None,
+    before: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    """The shop's orders, newest first; page with `before` (the last `created_at` seen)."""
+    return services.list_orders(
+        reader.session,
+        reader.actor,
+        status=status.value if status else None,
+        register_id=register_id,
+        public_number=public_number,
+        limit=limit,
+        before=before,
+    )
+
+
+@router.get("/orders/{order_id}")
+def get_order(order_id: str, reader: ReaderDep) -> dict[str, Any]:
+    row = services.get_row(reader.session, reader.actor, order_id)
+    return services.order_json(reader.session, row)
+
+
+@router.patch("/orders/{order_id}")
+def update_order(order_id: str, body: OrderPatch, mutation: MutationDep) -> Response:
+    """Change the fields given; a field given as `null` is cleared."""
+    given = set(body.model_fields_set)
+    return mutation.respond(
+        lambda session, actor: services.update_order(session, actor, order_id, body, given)
+    )
+
+
+@router.post("/orders/{order_id}/lines")
+def add_line(order_id: str, body: LineIn, mutation: MutationDep) -> Response:
+    return mutation.respond(
+        lambda session, actor: services.add_line(session, actor, order_id, body)
+    )
+
+
+@router.patch("/orders/{order_id}/lines/{line_id}")
+def update_line(order_id: str, line_id: str, body: LinePatch, mutation: MutationDep) -> Response:
+    return mutation.respond(
+        lambda session, actor: services.update_line(session, actor, order_id, line_id, body)
+    )
+
+
+@router.delete("/orders/{order_id}/lines/{line_id}")
+def remove_line(order_id: str, line_id: str, mutation: MutationDep) -> Response:
+    return mutation.respond(
+        lambda session, actor: services.remove_line(session, actor, order_id, line_id)
+    )
+
+
+@router.post("/orders/{order_id}/payments")
+def add_payment(order_id: str, body: PaymentIn, mutation: MutationDep) -> Response:
+    return mutation.respond(
+        lambda session, actor: services.add_payment(
+            session, actor, order_id, body.mode, body.amount
+        )
+    )
+
+
+@router.delete("/orders/{order_id}/payments/{payment_id}")
+def remove_payment(order_id: str, payment_id: str, mutation: MutationDep) -> Response:
+    return mutation.respond(
+        lambda session, actor: services.remove_payment(session, actor, order_id, payment_id)
+    )
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel_order(order_id: str, mutation: MutationDep) -> Response:
+    return mutation.respond(lambda session, actor: services.cancel_order(session, actor, order_id))
+
+
+@router.post("/orders/{order_id}/validate")
+def validate_order(order_id: str, mutation: MutationDep) -> Response:
+    """Number and seal the order and its payments. The answer carries the sealed record and the
+    shop's chain heads, which the till keeps to notice a server that goes backwards."""
+    keys = mutation.services.keys
+
+    def produce(session: Session, actor: Actor) -> dict[str, Any]:
+        validation = services.validate_order(session, keys, actor, order_id)
+        heads = chain_heads(session, actor.shop_id)
+        return {
+            **validation.order,
+            "chain_heads": {
+                name: {"seq": head.seq, "hash": head.hash} for name, head in heads.items()
+            },
+        }
+
+    return mutation.respond(produce, on_commit=mutation.services.metrics.validated)
+
+
+@router.post("/orders/{order_id}/refund", status_code=201)
+def refund_order(order_id: str, body: RefundIn, mutation: MutationDep) -> Response:
+    """An open corrective order cancelling a validated one (managers)."""
+    return mutation.respond(
+        lambda session, actor: services.refund_order(session, actor, order_id, body.register_id),
+        status=201,
+    )
+
+
+@router.post("/drafts/import")
+def import_drafts(body: DraftBatchIn, mutation: MutationDep) -> Response:
+    """Open orders from drafts made offline, one result per draft, idempotent by draft id."""
+    return mutation.respond(
+        lambda session, actor: {"results": services.import_drafts(session, actor, body.drafts)}
+    )

@@ -1,0 +1,237 @@
+"""The server's sealing: appending records to a shop's chains, and verifying them in place.
+
+Appends happen only under the shop's lock (`server.db.lock_shop`), taken by the caller for the
+whole transaction, so that seq numbers are gapless and every record links to the one before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.orders.models import OrderRow, OrderStatus, PaymentRow
+from server.sealing.keys import KeyStore, key_ring
+from server.sealing.models import SealedRecordRow
+from till.fiscal.canonical import canonical_json
+from till.fiscal.keys import exact_hex
+from till.fiscal.records import CHAINS, ChainHead, SealedRecord, record_digest, seal
+from till.fiscal.verify import ChainVerifier, Defect
+from till.timestamps import as_utc
+
+VERIFY_BATCH = 2_000
+
+
+def chain_head(session: Session, shop_id: str, chain: str) -> tuple[ChainHead, datetime | None]:
+    """The chain's last record (seq, hash) and when it was sealed; genesis for an empty chain."""
+    row = session.execute(
+        select(SealedRecordRow.seq, SealedRecordRow.hash, SealedRecordRow.sealed_at)
+        .where(SealedRecordRow.shop_id == shop_id, SealedRecordRow.chain == chain)
+        .order_by(SealedRecordRow.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return ChainHead.genesis(), None
+    return ChainHead(row.seq, row.hash), as_utc(row.sealed_at)
+
+
+def chain_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
+    return {chain: chain_head(session, shop_id, chain)[0] for chain in CHAINS}
+
+
+def append(
+    session: Session,
+    keys: KeyStore,
+    shop_id: str,
+    chain: str,
+    fields: Mapping[str, Any],
+    now: datetime,
+) -> SealedRecord:
+    """Seal `fields` as the next record of the chain and store it; the caller holds the lock.
+
+    The seal time never goes back along a chain, even when the server processes' clocks differ
+    slightly: a record sealed "before" its predecessor takes the predecessor's time.
+    """
+    head, last_sealed_at = chain_head(session, shop_id, chain)
+    sealed_at = max(now, last_sealed_at) if last_sealed_at else now
+    record = seal(
+        fields,
+        chain=chain,
+        shop=shop_id,
+        after=head,
+        sealed_at=sealed_at,
+        key=keys.signing_key(session, shop_id),
+    )
+    session.add(
+        SealedRecordRow(
+            shop_id=shop_id,
+            chain=chain,
+            seq=record.seq,
+            hash=record.hash,
+            prev_hash=head.hash,
+            key_id=record.body["key_id"],
+            sealed_at=sealed_at,
+            body=canonical_json(record.as_json()).decode(),
+        )
+    )
+    return record
+
+
+def stored_records(session: Session, shop_id: str, chain: str) -> Iterator[Any]:
+    """A chain's records in seq order, parsed, read in batches so memory stays flat."""
+    last = 0
+    while True:
+        rows = session.execute(
+            select(SealedRecordRow.seq, SealedRecordRow.body)
+            .where(
+                SealedRecordRow.shop_id == shop_id,
+                SealedRecordRow.chain == chain,
+                SealedRecordRow.seq > last,
+            )
+            .order_by(SealedRecordRow.seq)
+            .limit(VERIFY_BATCH)
+        ).all()
+        if not rows:
+            return
+        for row in rows:
+            try:
+                yield orjson.loads(row.body)
+            except orjson.JSONDecodeError:
+                yield row.body  # the verifier reports it as malformed
+        last = rows[-1].seq
+
+
+@dataclass
+class ChainReport:
+    records: int = 0
+    head: ChainHead = field(default_factory=ChainHead.genesis)
+
+
+@dataclass
+class VerificationReport:
+    shop_id: str
+    chains: dict[str, ChainReport]
+    defects: list[Defect]
+
+    @property
+    def ok(self) -> bool:
+        return not self.defects
+
+    def as_json(self) -> dict[str, Any]:
+        first = self.defects[0] if self.defects else None
+        return {
+            "shop_id": self.shop_id,
+            "ok": self.ok,
+            "chains": {
+                name: {"records": report.records, "seq": report.head.seq, "hash": report.head.hash}
+                for name, report in self.chains.items()
+            },
+            "first_defect": _defect_json(first) if first else None,
+            "defects": [_defect_json(defect) for defect in self.defects],
+        }
+
+
+def _defect_json(defect: Defect) -> dict[str, Any]:
+    return {
+        "kind": defect.kind.value,
+        "chain": defect.chain,
+        "seq": defect.seq,
+        "position": defect.position,
+        "message": str(defect),
+    }
+
+
+def expected_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
+    """Heads known outside the chain itself: the newest validated order keeps its seal in the
+    orders table, the newest sealed payment its seq, so deleting the last records is noticed."""
+    heads: dict[str, ChainHead] = {}
+    order = session.execute(
+        select(OrderRow.internal_number, OrderRow.seal)
+        .where(OrderRow.shop_id == shop_id, OrderRow.status == OrderStatus.VALIDATED)
+        .order_by(OrderRow.internal_number.desc())
+        .limit(1)
+    ).first()
+    if order is not None and order.internal_number is not None and order.seal is not None:
+        heads["order"] = ChainHead(order.internal_number, order.seal)
+    payment_seq = session.scalar(
+        select(func.max(PaymentRow.record_seq))
+        .join(OrderRow, OrderRow.id == PaymentRow.order_id)
+        .where(OrderRow.shop_id == shop_id)
+    )
+    if payment_seq is not None:
+        stored = session.scalar(
+            select(SealedRecordRow.hash).where(
+                SealedRecordRow.shop_id == shop_id,
+                SealedRecordRow.chain == "payment",
+                SealedRecordRow.seq == payment_seq,
+            )
+        )
+        # When that record is gone, any hash will do: the verifier reports the truncation.
+        heads["payment"] = ChainHead(payment_seq, stored or "0" * 64)
+    return heads
+
+
+def verify_shop(
+    session: Session, shop_id: str, heads: Mapping[str, ChainHead] | None = None
+) -> VerificationReport:
+    """Verify every chain of the shop as stored: seals, signatures, links, gaps, and the tail
+    against `heads` known elsewhere (the orders table by default; closures and tills add theirs)."""
+    known = {**expected_heads(session, shop_id), **(heads or {})}
+    verifier = ChainVerifier(key_ring(session, shop_id), shop=shop_id, heads=known)
+    defects: list[Defect] = []
+    for chain in CHAINS:
+        for record in stored_records(session, shop_id, chain):
+            defects.extend(verifier.check(record))
+    defects.extend(verifier.finish())
+    summary = verifier.summary()
+    counts: dict[str, int] = {
+        chain: count
+        for chain, count in session.execute(
+            select(SealedRecordRow.chain, func.count())
+            .where(SealedRecordRow.shop_id == shop_id)
+            .group_by(SealedRecordRow.chain)
+        ).tuples()
+    }
+    chains = {
+        chain: ChainReport(counts.get(chain, 0), summary.heads.get(chain, ChainHead.genesis()))
+        for chain in CHAINS
+    }
+    return VerificationReport(shop_id, chains, defects)
+
+
+def check_record(session: Session, shop_id: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Seed 000 §8's second tool: is this record, as given, the one sealed and stored?
+
+    Recomputes its hash, checks its signature with the shop's keys, and compares it with the
+    record stored at its chain and seq.
+    """
+    digest = record_digest(record)
+    computed = digest.hex()
+    key = key_ring(session, shop_id).get(str(record.get("key_id", "")))
+    signature = exact_hex(record.get("signature"), 64)
+    signature_ok = key is not None and signature is not None and key.verify(digest, signature)
+    stored = None
+    chain, seq = record.get("chain"), record.get("seq")
+    if isinstance(chain, str) and isinstance(seq, int) and not isinstance(seq, bool):
+        stored = session.scalar(
+            select(SealedRecordRow.hash).where(
+                SealedRecordRow.shop_id == shop_id,
+                SealedRecordRow.chain == chain,
+                SealedRecordRow.seq == seq,
+            )
+        )
+    hash_ok = computed == record.get("hash")
+    return {
+        "computed_hash": computed,
+        "hash_matches": hash_ok,
+        "signature_valid": signature_ok,
+        "key_known": key is not None,
+        "stored_hash": stored,
+        "matches_stored": stored is not None and stored == computed,
+        "valid": hash_ok and signature_ok and record.get("shop") == shop_id and stored == computed,
+    }
