@@ -58,7 +58,7 @@ def _setup_shop(settings: Settings, path: Path, *, existing_ok: bool) -> str:
     with database.transaction() as session:
         shop_id = str(setup.shop["id"])
         if session.get(Shop, shop_id) is None:
-            create_shop(session, keys, setup)
+            create_shop(session, keys, setup, pin_cost=settings.pin_cost)
             print(f"Shop {shop_id} created.")
         elif not existing_ok:
             raise SystemExit(f"till-server: there is already a shop {shop_id}.")

@@ -138,7 +138,15 @@ def add_user(body: UserIn, mutation: MutationDep) -> Response:
     def produce(session: Any, actor: Actor) -> dict[str, Any]:
         _check_may_grant(actor, body.role)
         return user_json(
-            services.add_user(session, actor.shop_id, body.id, body.name, body.role, body.pin)
+            services.add_user(
+                session,
+                actor.shop_id,
+                body.id,
+                body.name,
+                body.role,
+                body.pin,
+                mutation.services.settings.pin_cost,
+            )
         )
 
     return mutation.respond(produce, status=201, roles=MANAGERS)
@@ -155,7 +163,7 @@ def change_user(user_id: str, body: UserPatch, mutation: MutationDep) -> Respons
         if body.name is not None:
             user.name = body.name
         if body.pin is not None:
-            user.pin_hash = services.hash_pin(body.pin)
+            user.pin_hash = services.hash_pin(body.pin, mutation.services.settings.pin_cost)
             user.failed_pins, user.locked_until = 0, None
         if body.active is not None:
             if user.id == actor.user_id and not body.active:

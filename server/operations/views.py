@@ -33,11 +33,14 @@ def version() -> dict[str, Any]:
 
 @router.get("/metrics")
 def metrics(session: ReadSession, services: ServicesDep) -> Response:
-    chains = session.execute(
-        select(SealedRecordRow.shop_id, SealedRecordRow.chain, func.max(SealedRecordRow.seq))
-        .group_by(SealedRecordRow.shop_id, SealedRecordRow.chain)
-        .order_by(SealedRecordRow.shop_id, SealedRecordRow.chain)
-    ).tuples()
+    chains = [
+        (shop, chain, length)
+        for shop, chain, length in session.execute(
+            select(SealedRecordRow.shop_id, SealedRecordRow.chain, func.max(SealedRecordRow.seq))
+            .group_by(SealedRecordRow.shop_id, SealedRecordRow.chain)
+            .order_by(SealedRecordRow.shop_id, SealedRecordRow.chain)
+        )
+    ]
     return Response(
         services.metrics.render(chains), media_type="text/plain; version=0.0.4; charset=utf-8"
     )

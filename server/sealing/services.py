@@ -195,7 +195,7 @@ def verify_shop(
             select(SealedRecordRow.chain, func.count())
             .where(SealedRecordRow.shop_id == shop_id)
             .group_by(SealedRecordRow.chain)
-        ).tuples()
+        )
     }
     chains = {
         chain: ChainReport(counts.get(chain, 0), summary.heads.get(chain, ChainHead.genesis()))

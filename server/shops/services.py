@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Role
-from server.accounts.services import add_user
+from server.accounts.services import PIN_COST, add_user
 from server.catalog.models import Article, Department, DepartmentGroup, PaymentModeRow
 from server.errors import Invalid
 from server.sealing.keys import KeyStore
@@ -47,7 +47,9 @@ def _rate(text: str) -> str:
     return to_json_rate(rate)
 
 
-def create_shop(session: Session, keys: KeyStore, setup: ShopSetup) -> Shop:
+def create_shop(
+    session: Session, keys: KeyStore, setup: ShopSetup, *, pin_cost: int = PIN_COST
+) -> Shop:
     data = setup.shop
     if not SHOP_ID.fullmatch(str(data.get("id", ""))):
         raise Invalid("A shop id is 1 to 40 letters, digits or dashes.")
@@ -79,7 +81,15 @@ def create_shop(session: Session, keys: KeyStore, setup: ShopSetup) -> Shop:
     for register in setup.registers:
         session.add(Register(shop_id=shop.id, id=register["id"], name=register["name"]))
     for user in setup.users:
-        add_user(session, shop.id, user["id"], user["name"], Role(user["role"]), user["pin"])
+        add_user(
+            session,
+            shop.id,
+            user["id"],
+            user["name"],
+            Role(user["role"]),
+            user["pin"],
+            pin_cost,
+        )
     for position, mode in enumerate(setup.payment_modes):
         session.add(
             PaymentModeRow(

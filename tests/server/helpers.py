@@ -1,0 +1,129 @@
+"""Server test helpers: a shop per test, and a till that talks to the API like a real one."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from server.accounts.services import new_enrollment_code
+from server.db import Database
+from server.deps import Services
+from server.shops.services import ShopSetup, create_shop
+
+DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "shop.json"
+PINS = {
+    "u-claire": "1234",
+    "u-karim": "1111",
+    "u-lea": "2222",
+    "u-compta": "0000",
+    "u-admin": "9999",
+}
+TEST_PIN_COST = 10
+
+
+def demo_setup(shop_id: str) -> ShopSetup:
+    data = json.loads(DEMO.read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    data["shop"]["id"] = shop_id
+    return ShopSetup.from_json(data)
+
+
+def new_shop(services: Services, **shop_fields: Any) -> str:
+    """A fresh demo shop with a unique id, so tests sharing a database never meet."""
+    shop_id = f"T-{uuid.uuid4().hex[:12]}"
+    setup = demo_setup(shop_id)
+    setup.shop.update(shop_fields)
+    with services.database.transaction() as session:
+        create_shop(session, services.keys, setup, pin_cost=TEST_PIN_COST)
+    return shop_id
+
+
+def enrollment_code(services: Services, shop_id: str) -> str:
+    with services.database.transaction() as session:
+        code, _ = new_enrollment_code(session, services.settings, shop_id, None)
+    return code
+
+
+@dataclass
+class Till:
+    """An enrolled till with a user logged in: the API as the cashier's screen uses it."""
+
+    client: TestClient | httpx.Client
+    shop_id: str
+    device_token: str
+    session_token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        headers = {"X-Device-Token": self.device_token}
+        if self.session_token:
+            headers["Authorization"] = f"Bearer {self.session_token}"
+        return headers
+
+    def log_in(self, user_id: str, pin: str | None = None) -> Till:
+        response = self.client.post(
+            "/sessions",
+            json={"user_id": user_id, "pin": pin or PINS[user_id]},
+            headers={"X-Device-Token": self.device_token},
+        )
+        assert response.status_code == 201, response.text
+        return Till(self.client, self.shop_id, self.device_token, response.json()["session_token"])
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.request(method, path, **kwargs)
+        assert response.status_code < 300, (
+            f"{method} {path}: {response.status_code} {response.text}"
+        )
+        return response.json() if response.content else None
+
+    def new_order(self, register_id: str = "R1", **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self.ok(
+            "POST", "/orders", json={"register_id": register_id, **fields}
+        )
+        return result
+
+    def add(self, order_id: str, article_id: str, quantity: str = "1", **fields: Any) -> Any:
+        return self.ok(
+            "POST",
+            f"/orders/{order_id}/lines",
+            json={"article_id": article_id, "quantity": quantity, **fields},
+        )
+
+    def pay(self, order_id: str, mode: str, amount: str) -> Any:
+        return self.ok(
+            "POST", f"/orders/{order_id}/payments", json={"mode": mode, "amount": amount}
+        )
+
+    def validate(self, order_id: str) -> Any:
+        return self.ok("POST", f"/orders/{order_id}/validate")
+
+    def sale(self, *articles: str, mode: str = "card") -> dict[str, Any]:
+        """A whole sale: one line per article, paid in full with `mode`, validated."""
+        order = self.new_order()
+        for article in articles:
+            order = self.add(order["id"], article)
+        self.pay(order["id"], mode, order["final_price"])
+        result: dict[str, Any] = self.validate(order["id"])
+        return result
+
+
+def enroll(client: TestClient | httpx.Client, services: Services, shop_id: str) -> Till:
+    code = enrollment_code(services, shop_id)
+    response = client.post("/devices/enroll", json={"code": code, "name": "Caisse test"})
+    assert response.status_code == 201, response.text
+    return Till(client, shop_id, response.json()["device_token"])
+
+
+def fresh_database(database: Database) -> None:
+    database.migrate()
