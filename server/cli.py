@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import uvicorn
 
+from server import idempotency
 from server.accounts.services import new_enrollment_code
 from server.config import Settings
 from server.db import Database
@@ -53,15 +54,23 @@ def _open(settings: Settings) -> tuple[Database, KeyStore]:
 
 
 def _setup_shop(settings: Settings, path: Path, *, existing_ok: bool) -> str:
-    setup = ShopSetup.from_json(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        setup = ShopSetup.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"till-server: cannot read the shop file {path}: {error}") from None
     database, keys = _open(settings)
-    with database.transaction() as session:
-        shop_id = str(setup.shop["id"])
-        if session.get(Shop, shop_id) is None:
-            create_shop(session, keys, setup, pin_cost=settings.pin_cost)
-            print(f"Shop {shop_id} created.")
-        elif not existing_ok:
-            raise SystemExit(f"till-server: there is already a shop {shop_id}.")
+    try:
+        with database.transaction() as session:
+            shop_id = str(setup.shop["id"])
+            if session.get(Shop, shop_id) is None:
+                create_shop(session, keys, setup, pin_cost=settings.pin_cost)
+                print(f"Shop {shop_id} created.")
+            elif not existing_ok:
+                raise SystemExit(f"till-server: there is already a shop {shop_id}.")
+    except (KeyError, TypeError, ValueError) as error:
+        raise SystemExit(
+            f"till-server: the shop file {path} lacks or misspells a field: {error!r}"
+        ) from None
     return shop_id
 
 
@@ -79,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings()
     try:
         if args.command == "serve":
-            _open(settings)  # migrate and create the master key once, before any worker starts
+            # Migrate and create the master key once, before any worker starts.
+            database, _ = _open(settings)
+            with database.transaction() as session:
+                idempotency.purge(session, settings.idempotency_days)
             uvicorn.run(
                 "server.app:create_app",
                 factory=True,

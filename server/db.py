@@ -62,7 +62,9 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+    engine = create_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, hide_parameters=True
+    )
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -105,7 +107,8 @@ class Database:
                 if pool
                 else {"poolclass": NullPool}
             )
-            self.write_engine = create_engine(url, **options)
+            # Parameters stay out of error messages, hence out of logs.
+            self.write_engine = create_engine(url, hide_parameters=True, **options)
             self.read_engine = self.write_engine
         self._writer = sessionmaker(self.write_engine, expire_on_commit=False)
         self._reader = sessionmaker(self.read_engine, expire_on_commit=False)

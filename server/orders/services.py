@@ -50,7 +50,7 @@ from till.order import (
     refund_lines,
     to_record,
 )
-from till.timestamps import as_utc, utc_now
+from till.timestamps import as_utc, to_utc_iso, utc_now
 from till.vat import FRENCH_RATES
 
 OFFLINE_WINDOW = timedelta(hours=20)
@@ -176,7 +176,7 @@ def order_json(session: Session, row: OrderRow, order: Order | None = None) -> d
     body.update(
         status=row.status,
         revision=row.revision,
-        updated_at=as_utc(row.updated_at).isoformat().replace("+00:00", "Z"),
+        updated_at=to_utc_iso(row.updated_at),
         amount_due=to_json_amount(order.amount_due),
         is_fully_paid=order.is_fully_paid,
         draft_id=row.draft_id,
@@ -221,12 +221,8 @@ def list_orders(
             "status": row.status,
             "register_id": row.register_id,
             "user_id": row.user_id,
-            "created_at": as_utc(row.created_at).isoformat().replace("+00:00", "Z"),
-            "validated_at": (
-                as_utc(row.validated_at).isoformat().replace("+00:00", "Z")
-                if row.validated_at
-                else None
-            ),
+            "created_at": to_utc_iso(row.created_at),
+            "validated_at": (to_utc_iso(row.validated_at) if row.validated_at else None),
             "internal_number": row.internal_number,
             "public_number": row.public_number,
             "table": row.table_name,
@@ -654,7 +650,7 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
                 "mode_label": payment.mode.label,
                 "amount": to_json_amount(payment.amount),
                 "change": to_json_amount(change_given),
-                "paid_at": payment.paid_at.isoformat().replace("+00:00", "Z"),
+                "paid_at": to_utc_iso(payment.paid_at),
             },
             now,
         )
