@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -42,10 +43,24 @@ from till.version import SOFTWARE_NAME, __version__
 # Domain errors that are about the order's state rather than the input.
 CONFLICTS = (OrderValidated, OrderHasPayments, OrderFullyPaid, DuplicateLine)
 NOT_FOUND = (LineNotFound,)
+HTTP_CODES = {
+    401: "unauthorized",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+}
+ROUTING_MESSAGES = {
+    404: "There is no {path} on this server.",
+    405: "{path} does not accept {method}.",
+}
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """Raised while a body streams in. An HTTP exception, because FastAPI passes those through as
+    they are where it reads a body, and turns any other error into a 400."""
+
+    def __init__(self, max_body: int) -> None:
+        super().__init__(413, f"The request body is larger than {max_body // 1024} KiB.")
 
 
 class Limits:
@@ -61,7 +76,7 @@ class Limits:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await _send_error(send, 413, "body_too_large", self._message())
+            await _refuse(send, BodyTooLarge(self.max_body))
             return
         received = 0
 
@@ -70,22 +85,41 @@ class Limits:
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_body:
-                raise BodyTooLarge()
+                raise BodyTooLarge(self.max_body)
             return message
 
         try:
             await self.app(scope, limited, send)
-        except BodyTooLarge:
-            await _send_error(send, 413, "body_too_large", self._message())
+        except BodyTooLarge as error:
+            await _refuse(send, error)
 
-    def _message(self) -> str:
-        return f"The request body is larger than {self.max_body // 1024} KiB."
+
+async def _refuse(send: Send, error: BodyTooLarge) -> None:
+    await _send_error(send, error.status_code, HTTP_CODES[error.status_code], str(error.detail))
 
 
 async def _send_error(send: Send, status: int, code: str, message: str) -> None:
     response = JSONResponse(error_body(code, message), status_code=status)
     await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+class CleanAddress:
+    """Refuses an address whose path or query holds a NUL character before any route reads it:
+    no identifier or filter of this API may hold one (PostgreSQL cannot even compare it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query: bytes = scope.get("query_string", b"")
+            if "\x00" in scope.get("path", "") or b"\x00" in query or b"%00" in query:
+                await _send_error(
+                    send, 422, "invalid_request", "The address holds a NUL character."
+                )
+                return
+        await self.app(scope, receive, send)
 
 
 class Observe:
@@ -191,10 +225,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return answer("invalid_request", _readable(errors), 422)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, error: HTTPException) -> JSONResponse:
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
-        code = codes.get(error.status_code, f"http_{error.status_code}")
-        response = answer(code, str(error.detail), error.status_code)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        status = error.status_code
+        code = HTTP_CODES.get(status, f"http_{status}")
+        message = str(error.detail)
+        if status in ROUTING_MESSAGES and message == HTTPStatus(status).phrase:
+            # The router says only "Not Found": say what was not found.
+            message = ROUTING_MESSAGES[status].format(method=request.method, path=request.url.path)
+        response = answer(code, message, status)
         if error.headers:
             response.headers.update(error.headers)
         return response
@@ -205,5 +243,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return answer("internal_error", "The server could not do this; it has been logged.", 500)
 
     app.add_middleware(Limits, max_body=settings.max_body_bytes)
+    app.add_middleware(CleanAddress)
     app.add_middleware(Observe, metrics=metrics)
     return app

@@ -4,6 +4,8 @@ SQLite (embedded default) and PostgreSQL (production) behave alike here: every w
 holds what it needs from its first statement, so two validations never interleave.
 - SQLite: WAL, `synchronous=FULL`, and writers start with `BEGIN IMMEDIATE` (the database's single
   write lock), readers with a plain `BEGIN`, so a read never blocks or is blocked by a write.
+  A process keeps one write connection: its writers queue for it and take over the moment it is
+  free, where SQLite's busy handler would have them sleep between tries (up to 100 ms a try).
 - PostgreSQL: a transaction-scoped advisory lock per shop (`lock_shop`) orders the appends to a
   shop's chains across any number of server processes; other shops are not held up.
 """
@@ -61,9 +63,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}
 
 
-def _sqlite_engine(url: str, begin: str) -> Engine:
+def _sqlite_engine(url: str, begin: str, **options: Any) -> Engine:
     engine = create_engine(
-        url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, hide_parameters=True
+        url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, hide_parameters=True, **options
     )
 
     @event.listens_for(engine, "connect")
@@ -97,9 +99,12 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.removeprefix("sqlite:///")
+            writers: dict[str, Any] = {}
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
+                # One writer at a time in SQLite: one write connection per process.
+                writers = {"pool_size": 1, "max_overflow": 0, "pool_timeout": SQLITE_BUSY_MS / 1000}
+            self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE", **writers)
             self.read_engine = _sqlite_engine(url, "BEGIN")
         else:
             options: dict[str, Any] = (

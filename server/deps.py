@@ -36,7 +36,8 @@ class Services:
     metrics: Metrics
 
 
-def _services(request: Request) -> Services:
+async def _services(request: Request) -> Services:
+    # A coroutine, as it does no I/O: FastAPI runs a plain function in a worker thread.
     services: Services = request.app.state.services
     return services
 
@@ -177,7 +178,9 @@ async def _mutation(
     ] = None,
 ) -> Mutation:
     key = idempotency.check_key(idempotency_key)
-    fingerprint = idempotency.request_hash(request.method, request.url.path, await request.body())
+    fingerprint = idempotency.request_hash(
+        services.keys, request.method, request.url.path, await request.body()
+    )
     token = credentials.credentials if credentials else None
     return Mutation(services, device, token, key, fingerprint)
 

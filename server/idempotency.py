@@ -44,8 +44,16 @@ class KeyReused(Conflict):
         super().__init__("This Idempotency-Key was already used for a different request.")
 
 
-def request_hash(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\0".join([method.encode(), path.encode(), body])).hexdigest()
+class Secrets(Protocol):
+    def seal_secret(self, data: bytes, context: str) -> str: ...
+    def open_secret(self, blob_hex: str, context: str) -> bytes: ...
+    def mac(self, data: bytes, purpose: bytes) -> str: ...
+
+
+def request_hash(secrets: Secrets, method: str, path: str, body: bytes) -> str:
+    """What tells a replay from another request under the same key. Keyed: a body may hold a
+    short PIN, which anyone holding a plain hash of it would find back by trying them all."""
+    return secrets.mac(b"\0".join([method.encode(), path.encode(), body]), b"till-idempotency")
 
 
 def check_key(key: str | None) -> str | None:
@@ -64,11 +72,6 @@ def _serialise(session: Session, scope: str, key: str) -> None:
             text("SELECT pg_advisory_xact_lock(:k)"),
             {"k": int.from_bytes(digest, "big", signed=True)},
         )
-
-
-class Secrets(Protocol):
-    def seal_secret(self, data: bytes, context: str) -> str: ...
-    def open_secret(self, blob_hex: str, context: str) -> bytes: ...
 
 
 def once(

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Device, EnrollmentCode, Role, User, UserSession
@@ -186,9 +186,49 @@ class Actor:
             raise Forbidden(f"Your role ({self.role.value}) may not {what}.")
 
 
+# Who is asking, in one query: the session by its token, with its device and its user.
+_ACTOR = (
+    select(
+        Device.id.label("device_id"),
+        Device.shop_id,
+        Device.revoked_at,
+        UserSession.ended_at,
+        UserSession.expires_at,
+        User.id.label("user_id"),
+        User.name,
+        User.role,
+        User.active,
+    )
+    .select_from(UserSession)
+    .join(Device, Device.id == UserSession.device_id)
+    .join(User, (User.shop_id == UserSession.shop_id) & (User.id == UserSession.user_id))
+    .where(
+        UserSession.token_hash == bindparam("session_hash"),
+        Device.token_hash == bindparam("device_hash"),
+    )
+)
+
+
 def actor_for(session: Session, device_token: str | None, session_token: str | None) -> Actor:
+    """The user logged in with `session_token` on the till holding `device_token`: one query
+    when all is well; when not, the checks one by one, to say what is wrong."""
     if not session_token:
         raise Unauthorized("Log in with your PIN first.")
+    if device_token:
+        found = session.execute(
+            _ACTOR,
+            {"session_hash": token_hash(session_token), "device_hash": token_hash(device_token)},
+        ).first()
+        if (
+            found is not None
+            and found.revoked_at is None
+            and found.ended_at is None
+            and as_utc(found.expires_at) > utc_now()
+            and found.active
+        ):
+            return Actor(
+                found.shop_id, found.user_id, found.name, Role(found.role), found.device_id
+            )
     device = device_for(session, device_token)
     row = session.execute(
         select(UserSession, User)
@@ -220,7 +260,12 @@ def add_user(
     if session.get(User, (shop_id, user_id)) is not None:
         raise Invalid(f"There is already a user {user_id}.")
     user = User(
-        shop_id=shop_id, id=user_id, name=name, role=role.value, pin_hash=hash_pin(pin, pin_cost)
+        shop_id=shop_id,
+        id=user_id,
+        name=name,
+        role=role.value,
+        pin_hash=hash_pin(pin, pin_cost),
+        active=True,  # set here, not left to the column default: the answer shows it unflushed
     )
     session.add(user)
     return user

@@ -16,7 +16,7 @@ from server.deps import EnrolledDep, MutationDep
 from server.errors import NotFound
 from server.orders.schemas import Strict
 from server.orders.services import UnknownVatRate
-from till.money import from_json_amount, parse_rate, to_json_rate
+from till.money import InvalidAmount, from_json_amount, parse_rate, to_json_rate
 from till.vat import FRENCH_RATES
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
@@ -52,6 +52,13 @@ class PaymentModeIn(Strict):
     gives_change: bool = False
     opens_drawer: bool = False
     position: int = Field(default=0, ge=0, le=1_000_000)
+
+
+def _price(text: str) -> int:
+    price = from_json_amount(text)
+    if price < 0:
+        raise InvalidAmount(text, "a price cannot be negative")
+    return price
 
 
 def _rate(text: str) -> str:
@@ -92,7 +99,7 @@ def put_article(
     def produce(session: Session, actor: Actor) -> dict[str, Any]:
         _department_exists(session, actor.shop_id, body.department_id)
         values = body.model_dump()
-        values["price"] = from_json_amount(body.price)
+        values["price"] = _price(body.price)
         values["vat_eat_in"] = _rate(body.vat_eat_in)
         values["vat_take_away"] = _rate(body.vat_take_away) if body.vat_take_away else None
         row = services.upsert(session, Article, (actor.shop_id, article_id), values)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from server.errors import Invalid
 from till.money import from_json_amount, parse_rate
@@ -16,6 +17,14 @@ NOTE = 2_000
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # No text of this API may hold a NUL character (PostgreSQL cannot even compare one).
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text may not hold a NUL character")
+        return value
 
 
 class DiscountIn(Strict):

@@ -30,7 +30,7 @@ from server.sealing.keys import KeyStore
 from server.sealing.models import SealedRecordRow
 from server.shops.models import Register, Shop
 from till.errors import TillError
-from till.fiscal.records import SealedRecord
+from till.fiscal.records import ChainHead, SealedRecord
 from till.money import (
     from_json_amount,
     parse_quantity,
@@ -127,13 +127,24 @@ def _line(row: OrderLineRow) -> OrderLine:
     )
 
 
-def to_domain(session: Session, row: OrderRow) -> Order:
+def _children(session: Session, order_id: str) -> tuple[list[OrderLineRow], list[PaymentRow]]:
+    """The order's line and payment rows, in order."""
     lines = session.scalars(
-        select(OrderLineRow).where(OrderLineRow.order_id == row.id).order_by(OrderLineRow.position)
-    )
+        select(OrderLineRow)
+        .where(OrderLineRow.order_id == order_id)
+        .order_by(OrderLineRow.position)
+    ).all()
     payments = session.scalars(
-        select(PaymentRow).where(PaymentRow.order_id == row.id).order_by(PaymentRow.position)
-    )
+        select(PaymentRow).where(PaymentRow.order_id == order_id).order_by(PaymentRow.position)
+    ).all()
+    return list(lines), list(payments)
+
+
+def to_domain(session: Session, row: OrderRow) -> Order:
+    return _domain(row, *_children(session, row.id))
+
+
+def _domain(row: OrderRow, lines: list[OrderLineRow], payments: list[PaymentRow]) -> Order:
     return Order(
         id=row.id,
         created_at=as_utc(row.created_at),
@@ -168,9 +179,14 @@ def to_domain(session: Session, row: OrderRow) -> Order:
     )
 
 
-def order_json(session: Session, row: OrderRow, order: Order | None = None) -> dict[str, Any]:
+def order_json(
+    session: Session,
+    row: OrderRow,
+    order: Order | None = None,
+    record: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The order as the till shows it: its fiscal fields, its state, and once validated the
-    sealed record itself, which is what receipts are printed from."""
+    sealed record itself (read back unless given), which is what receipts are printed from."""
     order = order or to_domain(session, row)
     body: dict[str, Any] = dict(to_record(order))
     body.update(
@@ -182,7 +198,9 @@ def order_json(session: Session, row: OrderRow, order: Order | None = None) -> d
         draft_id=row.draft_id,
         record=None,
     )
-    if row.status == OrderStatus.VALIDATED and row.internal_number is not None:
+    if record is not None:
+        body["record"] = record
+    elif row.status == OrderStatus.VALIDATED and row.internal_number is not None:
         stored = session.scalar(
             select(SealedRecordRow.body).where(
                 SealedRecordRow.shop_id == row.shop_id,
@@ -239,12 +257,14 @@ def list_orders(
 
 @dataclass
 class Change:
-    """An open order being changed: its row and its domain object, kept in step."""
+    """An open order being changed: its rows and its domain object, kept in step."""
 
     session: Session
     actor: Actor
     row: OrderRow
     order: Order
+    line_rows: list[OrderLineRow]
+    payment_rows: list[PaymentRow]
 
     @classmethod
     def open(cls, session: Session, actor: Actor, order_id: str) -> Change:
@@ -256,13 +276,17 @@ class Change:
                 if row.status == OrderStatus.VALIDATED
                 else "This order was cancelled."
             )
-        return cls(session, actor, row, to_domain(session, row))
+        lines, payments = _children(session, row.id)
+        return cls(session, actor, row, _domain(row, lines, payments), lines, payments)
 
-    def done(self) -> dict[str, Any]:
+    def next_position(self, rows: list[OrderLineRow] | list[PaymentRow]) -> int:
+        return max((row.position for row in rows), default=0) + 1
+
+    def done(self, record: dict[str, Any] | None = None) -> dict[str, Any]:
         self.row.revision += 1
         self.row.updated_at = utc_now()
         self.session.flush()
-        return order_json(self.session, self.row, self.order)
+        return order_json(self.session, self.row, self.order, record)
 
 
 def _register(session: Session, shop_id: str, register_id: str) -> Register:
@@ -313,6 +337,9 @@ def new_row(
         corrects_order_id=corrects.id if corrects else None,
     )
     session.add(row)
+    # Inserted now: a flush orders rows of unrelated mappers arbitrarily, so lines added next in
+    # the same flush could otherwise reach the database before their order.
+    session.flush()
     return row
 
 
@@ -396,22 +423,20 @@ def _line_row(order_id: str, position: int, line: OrderLine) -> OrderLineRow:
     )
 
 
-def _next_position(
-    session: Session, model: type[OrderLineRow] | type[PaymentRow], order_id: str
-) -> int:
-    last = session.scalar(select(func.max(model.position)).where(model.order_id == order_id))
-    return (last or 0) + 1
-
-
 def add_line(session: Session, actor: Actor, order_id: str, body: LineIn) -> dict[str, Any]:
     change = Change.open(session, actor, order_id)
     line = _build_line(session, actor.shop_id, body)
-    if session.get(OrderLineRow, line.id) is not None and not any(
-        existing.id == line.id for existing in change.order.lines
+    # A line id made here is new; one given by the till may be another order's.
+    if (
+        body.id is not None
+        and not any(existing.id == line.id for existing in change.order.lines)
+        and session.get(OrderLineRow, line.id) is not None
     ):
         raise Invalid(f"Line id {line.id} is already used by another order.")
     change.order.add_line(line)
-    session.add(_line_row(order_id, _next_position(session, OrderLineRow, order_id), line))
+    row = _line_row(order_id, change.next_position(change.line_rows), line)
+    session.add(row)
+    change.line_rows.append(row)
     return change.done()
 
 
@@ -452,6 +477,7 @@ def remove_line(session: Session, actor: Actor, order_id: str, line_id: str) -> 
     change.order.remove_line(line_id)
     row = session.get(OrderLineRow, line_id)
     session.delete(row)
+    change.line_rows = [line for line in change.line_rows if line.id != line_id]
     return change.done()
 
 
@@ -502,18 +528,18 @@ def add_payment(
         amount=from_json_amount(amount),
     )
     change.order.add_payment(payment)
-    session.add(
-        PaymentRow(
-            id=payment.id,
-            order_id=order_id,
-            position=_next_position(session, PaymentRow, order_id),
-            mode=mode_row.code,
-            mode_label=mode_row.label,
-            gives_change=mode_row.gives_change,
-            amount=payment.amount,
-            paid_at=payment.paid_at,
-        )
+    row = PaymentRow(
+        id=payment.id,
+        order_id=order_id,
+        position=change.next_position(change.payment_rows),
+        mode=mode_row.code,
+        mode_label=mode_row.label,
+        gives_change=mode_row.gives_change,
+        amount=payment.amount,
+        paid_at=payment.paid_at,
     )
+    session.add(row)
+    change.payment_rows.append(row)
     return change.done()
 
 
@@ -529,6 +555,7 @@ def remove_payment(
         raise NotFound(f"There is no payment {payment_id} on this order.")
     session.delete(row)
     change.order.payments = tuple(p for p in change.order.payments if p.id != payment_id)
+    change.payment_rows = [payment for payment in change.payment_rows if payment.id != payment_id]
     return change.done()
 
 
@@ -599,6 +626,7 @@ class Validation:
     order: dict[str, Any]
     record: SealedRecord
     payments: list[SealedRecord]
+    heads: dict[str, ChainHead]  # of every chain of the shop, these records included
 
 
 def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str) -> Validation:
@@ -616,27 +644,23 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     _check_refund(session, row, order)
     shop = session.get(Shop, actor.shop_id)
     assert shop is not None
+    names = _names(session, actor, row)
+    # From here to the commit, as little as possible: the shop waits.
     lock_shop(session, shop.id)
+    sealer = sealing.Sealer(session, keys, shop.id)
     now = utc_now()
-    head, _ = sealing.chain_head(session, shop.id, "order")
-    order.internal_number = head.seq + 1
+    order.internal_number = sealer.tips["order"].head.seq + 1
     order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
     order.validated_at = now
     order.value_date = value_date(shop, now)
-    fields = _order_fields(session, row, order)
-    record = sealing.append(session, keys, shop.id, "order", fields, now)
+    record = sealer.append("order", {**to_record(order), **names}, now)
     payments = []
     change_left = order.change_due
-    payment_rows = session.scalars(
-        select(PaymentRow).where(PaymentRow.order_id == row.id).order_by(PaymentRow.position)
-    ).all()
+    payment_rows = change.payment_rows
     for index, (payment, payment_row) in enumerate(zip(order.payments, payment_rows, strict=True)):
         # Change is given back on the last payment, the only one that may exceed what was due.
         change_given = change_left if index == len(order.payments) - 1 else 0
-        sealed = sealing.append(
-            session,
-            keys,
-            shop.id,
+        sealed = sealer.append(
             "payment",
             {
                 "payment_id": payment.id,
@@ -666,19 +690,24 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     row.seal = record.hash
     row.final_price = order.totals.final_price
     row.total_vat = order.totals.total_vat
-    return Validation(change.done(), record, payments)
+    return Validation(change.done(record.as_json()), record, payments, sealer.heads())
 
 
-def _order_fields(session: Session, row: OrderRow, order: Order) -> dict[str, Any]:
-    fields = dict(to_record(order))
-    user = session.get(User, (row.shop_id, row.user_id))
+def _names(session: Session, actor: Actor, row: OrderRow) -> dict[str, Any]:
+    """What the order record says besides the order's own fields: who, where, what it corrects."""
+    if row.user_id == actor.user_id:
+        user_name: str | None = actor.user_name
+    else:
+        user = session.get(User, (row.shop_id, row.user_id))
+        user_name = user.name if user else None
     register = session.get(Register, (row.shop_id, row.register_id))
-    fields["user_name"] = user.name if user else None
-    fields["register_name"] = register.name if register else None
     corrected = session.get(OrderRow, row.corrects_order_id) if row.corrects_order_id else None
-    fields["corrects_public_number"] = corrected.public_number if corrected else None
-    fields["draft_id"] = row.draft_id
-    return fields
+    return {
+        "user_name": user_name,
+        "register_name": register.name if register else None,
+        "corrects_public_number": corrected.public_number if corrected else None,
+        "draft_id": row.draft_id,
+    }
 
 
 # ---------------------------------------------------------------------------- drafts

@@ -21,7 +21,6 @@ from server.orders.schemas import (
     PaymentIn,
     RefundIn,
 )
-from server.sealing.services import chain_heads
 
 router = APIRouter(tags=["orders"])
 
@@ -119,11 +118,11 @@ def validate_order(order_id: str, mutation: MutationDep) -> Response:
 
     def produce(session: Session, actor: Actor) -> dict[str, Any]:
         validation = services.validate_order(session, keys, actor, order_id)
-        heads = chain_heads(session, actor.shop_id)
         return {
             **validation.order,
             "chain_heads": {
-                name: {"seq": head.seq, "hash": head.hash} for name, head in heads.items()
+                name: {"seq": head.seq, "hash": head.hash}
+                for name, head in validation.heads.items()
             },
         }
 

@@ -9,6 +9,7 @@ another shop's row does not open.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import threading
@@ -118,6 +119,11 @@ class KeyStore:
         with self._lock:
             self._opened[row.key_id] = key
         return key
+
+    def mac(self, data: bytes, purpose: bytes) -> str:
+        """A keyed hash (BLAKE2b keyed with the master key, `purpose` at most 16 bytes): without
+        the master key it cannot be recomputed, so what it covers cannot be guessed back."""
+        return hashlib.blake2b(data, digest_size=32, key=self._master, person=purpose).hexdigest()
 
     def seal_secret(self, data: bytes, context: str) -> str:
         """Encrypt a secret that must be kept (an answer holding a token) with the master key."""

@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, union_all
 from sqlalchemy.orm import Session
 
+from server.errors import Invalid
 from server.orders.models import OrderRow, OrderStatus, PaymentRow
 from server.sealing.keys import KeyStore, key_ring
 from server.sealing.models import SealedRecordRow
@@ -25,6 +26,7 @@ from till.fiscal.verify import ChainVerifier, Defect
 from till.timestamps import as_utc
 
 VERIFY_BATCH = 2_000
+MAX_SEQ = 2**31 - 1  # the seq column is a 32-bit integer
 
 
 def chain_head(session: Session, shop_id: str, chain: str) -> tuple[ChainHead, datetime | None]:
@@ -40,8 +42,83 @@ def chain_head(session: Session, shop_id: str, chain: str) -> tuple[ChainHead, d
     return ChainHead(row.seq, row.hash), as_utc(row.sealed_at)
 
 
+@dataclass(frozen=True)
+class Tip:
+    """A chain's last record (seq, hash) and when it was sealed; genesis and None when empty."""
+
+    head: ChainHead
+    sealed_at: datetime | None
+
+
+def _tips_query() -> Any:
+    """The last record of every chain of a shop (`:shop_id`), in one statement."""
+    columns = (SealedRecordRow.chain, SealedRecordRow.seq, SealedRecordRow.hash)
+    parts = [
+        select(*columns, SealedRecordRow.sealed_at)
+        .where(SealedRecordRow.shop_id == bindparam("shop_id"), SealedRecordRow.chain == chain)
+        .order_by(SealedRecordRow.seq.desc())
+        .limit(1)
+        .subquery()
+        .select()
+        for chain in CHAINS
+    ]
+    return union_all(*parts)
+
+
+_TIPS = _tips_query()
+
+
+def chain_tips(session: Session, shop_id: str) -> dict[str, Tip]:
+    """The tip of each chain of the shop, read in one query."""
+    tips = dict.fromkeys(CHAINS, Tip(ChainHead.genesis(), None))
+    for row in session.execute(_TIPS, {"shop_id": shop_id}):
+        tips[row.chain] = Tip(ChainHead(row.seq, row.hash), as_utc(row.sealed_at))
+    return tips
+
+
 def chain_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
-    return {chain: chain_head(session, shop_id, chain)[0] for chain in CHAINS}
+    return {chain: tip.head for chain, tip in chain_tips(session, shop_id).items()}
+
+
+class Sealer:
+    """Appends records to a shop's chains in the caller's transaction, the caller holding the
+    shop's lock: the tips of the chains and the signing key are read once, when it is made, and
+    kept up to date as records are appended."""
+
+    def __init__(self, session: Session, keys: KeyStore, shop_id: str) -> None:
+        self.session = session
+        self.shop_id = shop_id
+        self.tips = chain_tips(session, shop_id)
+        self.key = keys.signing_key(session, shop_id)
+
+    def heads(self) -> dict[str, ChainHead]:
+        return {chain: tip.head for chain, tip in self.tips.items()}
+
+    def append(self, chain: str, fields: Mapping[str, Any], now: datetime) -> SealedRecord:
+        """Seal `fields` as the next record of the chain and store it.
+
+        The seal time never goes back along a chain, even when the server processes' clocks
+        differ slightly: a record sealed "before" its predecessor takes the predecessor's time.
+        """
+        head, last_sealed_at = self.tips[chain].head, self.tips[chain].sealed_at
+        sealed_at = max(now, last_sealed_at) if last_sealed_at else now
+        record = seal(
+            fields, chain=chain, shop=self.shop_id, after=head, sealed_at=sealed_at, key=self.key
+        )
+        self.session.add(
+            SealedRecordRow(
+                shop_id=self.shop_id,
+                chain=chain,
+                seq=record.seq,
+                hash=record.hash,
+                prev_hash=head.hash,
+                key_id=record.body["key_id"],
+                sealed_at=sealed_at,
+                body=canonical_json(record.as_json()).decode(),
+            )
+        )
+        self.tips[chain] = Tip(ChainHead(record.seq, record.hash), sealed_at)
+        return record
 
 
 def append(
@@ -53,33 +130,8 @@ def append(
     now: datetime,
 ) -> SealedRecord:
     """Seal `fields` as the next record of the chain and store it; the caller holds the lock.
-
-    The seal time never goes back along a chain, even when the server processes' clocks differ
-    slightly: a record sealed "before" its predecessor takes the predecessor's time.
-    """
-    head, last_sealed_at = chain_head(session, shop_id, chain)
-    sealed_at = max(now, last_sealed_at) if last_sealed_at else now
-    record = seal(
-        fields,
-        chain=chain,
-        shop=shop_id,
-        after=head,
-        sealed_at=sealed_at,
-        key=keys.signing_key(session, shop_id),
-    )
-    session.add(
-        SealedRecordRow(
-            shop_id=shop_id,
-            chain=chain,
-            seq=record.seq,
-            hash=record.hash,
-            prev_hash=head.hash,
-            key_id=record.body["key_id"],
-            sealed_at=sealed_at,
-            body=canonical_json(record.as_json()).decode(),
-        )
-    )
-    return record
+    (Several appends in one transaction: one `Sealer`.)"""
+    return Sealer(session, keys, shop_id).append(chain, fields, now)
 
 
 def stored_records(session: Session, shop_id: str, chain: str) -> Iterator[Any]:
@@ -208,30 +260,44 @@ def check_record(session: Session, shop_id: str, record: Mapping[str, Any]) -> d
     """Seed 000 §8's second tool: is this record, as given, the one sealed and stored?
 
     Recomputes its hash, checks its signature with the shop's keys, and compares it with the
-    record stored at its chain and seq.
+    record stored at its chain and seq: its hash, and its content, which may have been changed
+    in the database behind the hash's back.
     """
-    digest = record_digest(record)
+    try:
+        digest = record_digest(record)
+    except (TypeError, ValueError) as error:
+        # Integers beyond 64 bits, unpaired surrogates: no sealer can have written this record.
+        raise Invalid(f"This record cannot be put in canonical form: {error}.") from None
     computed = digest.hex()
     key = key_ring(session, shop_id).get(str(record.get("key_id", "")))
     signature = exact_hex(record.get("signature"), 64)
     signature_ok = key is not None and signature is not None and key.verify(digest, signature)
     stored = None
     chain, seq = record.get("chain"), record.get("seq")
-    if isinstance(chain, str) and isinstance(seq, int) and not isinstance(seq, bool):
-        stored = session.scalar(
-            select(SealedRecordRow.hash).where(
+    if chain in CHAINS and type(seq) is int and 0 < seq <= MAX_SEQ:
+        stored = session.execute(
+            select(SealedRecordRow.hash, SealedRecordRow.body).where(
                 SealedRecordRow.shop_id == shop_id,
                 SealedRecordRow.chain == chain,
                 SealedRecordRow.seq == seq,
             )
-        )
+        ).first()
     hash_ok = computed == record.get("hash")
+    matches = stored is not None and stored.hash == computed and _digest(stored.body) == digest
     return {
         "computed_hash": computed,
         "hash_matches": hash_ok,
         "signature_valid": signature_ok,
         "key_known": key is not None,
-        "stored_hash": stored,
-        "matches_stored": stored is not None and stored == computed,
-        "valid": hash_ok and signature_ok and record.get("shop") == shop_id and stored == computed,
+        "stored_hash": stored.hash if stored is not None else None,
+        "matches_stored": matches,
+        "valid": hash_ok and signature_ok and record.get("shop") == shop_id and matches,
     }
+
+
+def _digest(body: str) -> bytes | None:
+    """The digest of a stored record's content; None when it is not a record any more."""
+    try:
+        return record_digest(orjson.loads(body))
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return None

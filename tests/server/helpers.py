@@ -127,3 +127,23 @@ def enroll(client: TestClient | httpx.Client, services: Services, shop_id: str) 
 
 def fresh_database(database: Database) -> None:
     database.migrate()
+
+
+def error_of(response: httpx.Response, status: int, code: str) -> str:
+    """The message of an error answer, once its status, its code and its shape are checked."""
+    assert response.status_code == status, f"{response.status_code} {response.text}"
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message"}, body
+    assert body["error"]["code"] == code, body
+    message = body["error"]["message"]
+    assert isinstance(message, str), body
+    # Readable: a sentence for a person, not a bare status phrase or a Python dump.
+    assert len(message) >= 15 and " " in message, message
+    assert "Traceback" not in message and "{'" not in message, message
+    return message
+
+
+def other_shop_till(client: TestClient | httpx.Client, services: Services, user_id: str) -> Till:
+    """A till of another, fresh shop, with `user_id` logged in on it."""
+    return enroll(client, services, new_shop(services)).log_in(user_id)

@@ -183,6 +183,7 @@ class ChainVerifier:
                         f"the chain ends at seq {last} but a head at seq {head.seq} was recorded: "
                         "records were removed from its end",
                         chain=chain,
+                        seq=last + 1,  # the first record missing
                     )
                 )
         return defects

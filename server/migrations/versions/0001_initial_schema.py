@@ -42,21 +42,23 @@ for table in ("order_lines", "payments"):
         WHEN {parent.format("OLD")} BEGIN SELECT RAISE(ABORT, '{SEALED}'); END""",
     ]
 
+# A trigger function cannot be called from another one, so each raises the error itself.
+REJECT = f"RAISE EXCEPTION '{SEALED}' USING ERRCODE = 'integrity_constraint_violation'"
 POSTGRESQL_TRIGGERS = [
     f"""CREATE FUNCTION till_reject_sealed() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN RAISE EXCEPTION '{SEALED}' USING ERRCODE = 'integrity_constraint_violation'; END $$""",
-    """CREATE FUNCTION till_reject_sealed_order() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN {REJECT}; END $$""",
+    f"""CREATE FUNCTION till_reject_sealed_order() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF OLD.status = 'validated' THEN PERFORM till_reject_sealed(); END IF;
+        IF OLD.status = 'validated' THEN {REJECT}; END IF;
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END $$""",
-    """CREATE FUNCTION till_reject_sealed_child() RETURNS trigger LANGUAGE plpgsql AS $$
+    f"""CREATE FUNCTION till_reject_sealed_child() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF (TG_OP <> 'INSERT' AND EXISTS (
                 SELECT 1 FROM orders WHERE id = OLD.order_id AND status = 'validated'))
            OR (TG_OP <> 'DELETE' AND EXISTS (
                 SELECT 1 FROM orders WHERE id = NEW.order_id AND status = 'validated'))
-        THEN PERFORM till_reject_sealed(); END IF;
+        THEN {REJECT}; END IF;
         RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END $$""",
     """CREATE TRIGGER sealed_records_frozen BEFORE UPDATE OR DELETE ON sealed_records

@@ -54,7 +54,7 @@ def test_defects_exit_1_with_one_line_each(
         "record 3, order #3: altered: its content was changed after sealing: "
         "it no longer matches its signed hash",
         "record 6, order #6: gap: seq 6 missing before record 6",
-        "order: truncated: the chain ends at seq 9 but a head at seq 10 was recorded: "
+        "order #10: truncated: the chain ends at seq 9 but a head at seq 10 was recorded: "
         "records were removed from its end",
         "FAILED: 3 defect(s) in 8 record(s)",
     ]

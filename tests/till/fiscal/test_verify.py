@@ -224,6 +224,7 @@ def test_a_tail_shorter_than_a_known_head_is_truncated(
     head = ChainHead(10, records[-1]["hash"])
     [defect] = verify_records(records[:7], keys, heads={"order": head})
     assert defect.kind is K.TRUNCATED
+    assert (defect.chain, defect.seq) == ("order", 8)
     assert "ends at seq 7" in defect.message and "seq 10" in defect.message
 
 
