@@ -27,10 +27,11 @@ from server.operations import logs
 from server.operations.metrics import Metrics
 from server.operations.views import router as operations_router
 from server.orders.views import router as orders_router
-from server.sealing.keys import KeyStore, load_master_key
+from server.sealing.keys import open_key_store
 from server.sealing.views import router as sealing_router
 from server.shops.views import router as shops_router
 from till.errors import TillError
+from till.fiscal.perimeter import current_fingerprint
 from till.order import (
     DuplicateLine,
     LineNotFound,
@@ -189,16 +190,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or Settings()
     logs.configure(settings.log_level)
     database = database or Database(settings.url)
-    master = load_master_key(
-        settings.master_key, settings.master_key_path, create=database.is_sqlite
-    )
+    database.migrate()  # already done by `till-server serve`; then a quick no-op
+    keys = open_key_store(settings.master_key, settings.master_key_path, database)
     metrics = Metrics()
     app = FastAPI(
         title=f"{SOFTWARE_NAME} central server",
         version=__version__,
         description="Orders are built, paid, validated, numbered and sealed here, and only here.",
     )
-    app.state.services = Services(settings, database, KeyStore(master), metrics)
+    app.state.services = Services(settings, database, keys, metrics)
     for router in (
         operations_router,
         accounts_router,
@@ -242,6 +242,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         logs.logger().error("unexpected error", exc_info=error, extra={"event": "error"})
         return answer("internal_error", "The server could not do this; it has been logged.", 500)
 
+    logs.logger().info(
+        "server started",
+        extra={"event": "start", "version": __version__, "fingerprint": current_fingerprint()},
+    )
     app.add_middleware(Limits, max_body=settings.max_body_bytes)
     app.add_middleware(CleanAddress)
     app.add_middleware(Observe, metrics=metrics)

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import orjson
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
 
 from server import idempotency
 from server.accounts.services import new_enrollment_code
 from server.config import Settings
 from server.db import Database
-from server.sealing.keys import KeyStore, load_master_key
+from server.operations import logs
+from server.sealing.keys import KeyStore, open_key_store
 from server.sealing.services import verify_shop
 from server.shops.models import Shop
 from server.shops.services import ShopSetup, create_shop
@@ -47,10 +49,7 @@ def _parser() -> argparse.ArgumentParser:
 def _open(settings: Settings) -> tuple[Database, KeyStore]:
     database = Database(settings.url)
     database.migrate()
-    master = load_master_key(
-        settings.master_key, settings.master_key_path, create=database.is_sqlite
-    )
-    return database, KeyStore(master)
+    return database, open_key_store(settings.master_key, settings.master_key_path, database)
 
 
 def _setup_shop(settings: Settings, path: Path, *, existing_ok: bool) -> str:
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 port=args.port,
                 workers=args.workers,
                 access_log=False,
-                log_level="warning",
+                log_config=logs.uvicorn_config(settings.log_level),
             )
         elif args.command == "migrate":
             _open(settings)
@@ -116,8 +115,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.command == "verify":
             database, _ = _open(settings)
             with database.reader() as session:
+                if session.get(Shop, args.shop) is None:
+                    raise SystemExit(f"till-server: there is no shop {args.shop}.")
                 report = verify_shop(session, args.shop)
             print(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode())
             sys.exit(0 if report.ok else 1)
     except TillError as error:
         raise SystemExit(f"till-server: {error.message}") from None
+    except SQLAlchemyError as error:
+        raise SystemExit(f"till-server: the database cannot be used: {error}") from None

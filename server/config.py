@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     master_key_file: Path | None = None
     session_hours: float = 8.0
     pin_attempts: int = 5
-    pin_cost: int = Field(default=14, ge=10, le=20)  # scrypt n = 2**pin_cost
+    pin_cost: int = Field(default=14, ge=10, le=16)  # scrypt n = 2**pin_cost
     pin_lock_minutes: float = 5.0
     enrollment_code_hours: float = 24.0
     max_body_bytes: int = 4 * 1024 * 1024

@@ -26,6 +26,8 @@ from till.timestamps import as_utc, utc_now
 PIN_MIN, PIN_MAX = 4, 12
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed on a till
 PIN_COST = 14  # scrypt's n is 2**PIN_COST; tests lower it through the settings
+PIN_COST_MAX = 16
+SCRYPT_MEMORY = 2 * 128 * 8 * 2**PIN_COST_MAX  # twice what the largest cost needs
 
 # Who may change what: accountants (and tax auditors) read everything and change nothing.
 WRITERS = frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN})
@@ -50,7 +52,7 @@ def check_pin_format(pin: str) -> None:
 def hash_pin(pin: str, cost: int = PIN_COST) -> str:
     check_pin_format(pin)
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(pin.encode(), salt=salt, n=2**cost, r=8, p=1)
+    digest = hashlib.scrypt(pin.encode(), salt=salt, n=2**cost, r=8, p=1, maxmem=SCRYPT_MEMORY)
     return f"scrypt${cost}${salt.hex()}${digest.hex()}"
 
 
@@ -59,9 +61,11 @@ def pin_matches(pin: str, stored: str) -> bool:
         scheme, cost, salt, digest = stored.split("$")
     except ValueError:
         return False
-    if scheme != "scrypt" or not cost.isdigit() or not 1 <= int(cost) <= 20:
+    if scheme != "scrypt" or not cost.isdigit() or not 1 <= int(cost) <= PIN_COST_MAX:
         return False
-    computed = hashlib.scrypt(pin.encode(), salt=bytes.fromhex(salt), n=2 ** int(cost), r=8, p=1)
+    computed = hashlib.scrypt(
+        pin.encode(), salt=bytes.fromhex(salt), n=2 ** int(cost), r=8, p=1, maxmem=SCRYPT_MEMORY
+    )
     return hmac.compare_digest(computed.hex(), digest)
 
 

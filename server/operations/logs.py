@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 LOGGER = "till.server"
-FIELDS = ("event", "method", "route", "status", "ms", "request_id", "shop", "code", "version")
+FIELDS = ("event", "method", "route", "status", "ms", "request_id", "version", "fingerprint")
 
 
 class JsonFormatter(logging.Formatter):
@@ -41,6 +41,23 @@ def configure(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     root.propagate = False
+
+
+def uvicorn_config(level: str) -> dict[str, Any]:
+    """The server's own messages (start, stop, errors it catches) in the same JSON form; its
+    access log is off, as each request is logged by the app."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": sys.stderr}
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": level.upper(), "propagate": False},
+            "uvicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
 
 
 def logger() -> logging.Logger:

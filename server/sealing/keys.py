@@ -23,6 +23,7 @@ from nacl.exceptions import CryptoError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.db import Database
 from server.errors import ApiError
 from server.shops.models import ShopKey
 from till.fiscal.keys import KeyRing, PublicKey, exact_hex
@@ -58,6 +59,26 @@ def load_master_key(value: str | None, path: Path, *, create: bool) -> bytes:
     if key is None:
         raise MasterKeyError(f"The master key file {path} does not hold 64 hexadecimal characters.")
     return key
+
+
+def open_key_store(master_key: str | None, master_key_file: Path, database: Database) -> KeyStore:
+    """The deployment's key store, checked against its (migrated) database at start rather than
+    at the first sale: the master key must open the shops' keys. A master key file is created
+    only for an embedded database that has no keys yet, never beside keys it could not open."""
+    with database.reader() as session:
+        sample = session.scalars(select(ShopKey).order_by(ShopKey.key_id).limit(1)).first()
+    if not master_key and sample is not None and not master_key_file.exists():
+        raise MasterKeyError(
+            f"The master key file {master_key_file} is missing, and this database holds shop "
+            "keys sealed with it: restore it from its backup (or set TILL_MASTER_KEY)."
+        )
+    master = load_master_key(
+        master_key, master_key_file, create=database.is_sqlite and sample is None
+    )
+    store = KeyStore(master)
+    if sample is not None:
+        store.open(sample)
+    return store
 
 
 class KeyStore:
@@ -100,6 +121,9 @@ class KeyStore:
         ).one_or_none()
         if row is None:
             raise MasterKeyError(f"Shop {shop_id} has no signing key.")
+        return self.open(row)
+
+    def open(self, row: ShopKey) -> SigningKey:
         with self._lock:
             opened = self._opened.get(row.key_id)
         if opened is not None:
@@ -107,15 +131,21 @@ class KeyStore:
         blob = bytes.fromhex(row.encrypted_seed)
         try:
             seed = crypto_aead_xchacha20poly1305_ietf_decrypt(
-                blob[NONCE_BYTES:], _context(shop_id, row.key_id), blob[:NONCE_BYTES], self._master
+                blob[NONCE_BYTES:],
+                _context(row.shop_id, row.key_id),
+                blob[:NONCE_BYTES],
+                self._master,
             )
         except CryptoError as error:
             raise MasterKeyError(
-                f"The signing key of shop {shop_id} does not open with this master key."
+                f"The signing key of shop {row.shop_id} does not open with this master key: "
+                "is this the master key this database was set up with?"
             ) from error
         key = SigningKey(seed)
         if key.key_id != row.key_id:
-            raise MasterKeyError(f"The signing key of shop {shop_id} does not match its key id.")
+            raise MasterKeyError(
+                f"The signing key of shop {row.shop_id} does not match its key id."
+            )
         with self._lock:
             self._opened[row.key_id] = key
         return key
