@@ -16,8 +16,10 @@ from server.shops.models import ShopKey
 from tests.server.helpers import TEST_PIN_COST, new_shop
 
 
-def embedded(tmp_path: Path, **fields: object) -> Settings:
-    return Settings(data_dir=tmp_path, pin_cost=TEST_PIN_COST, log_level="WARNING", **fields)
+def embedded(tmp_path: Path, master_key: str | None = None) -> Settings:
+    return Settings(
+        data_dir=tmp_path, master_key=master_key, pin_cost=TEST_PIN_COST, log_level="WARNING"
+    )
 
 
 def test_a_database_dump_holds_no_usable_private_key(tmp_path: Path) -> None:
