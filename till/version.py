@@ -1,6 +1,6 @@
 """The software's version: `major.minor.revision`; the major changes with every fiscal change."""
 
-__version__ = "1.0.0"
+__version__ = "2.0.0"
 
 SOFTWARE_NAME = "Till"
 
