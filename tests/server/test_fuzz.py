@@ -14,6 +14,8 @@ and each case is sent to the backend's app of the test.
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,12 +33,18 @@ from tests.server.helpers import Till, enroll, new_shop
 
 EXAMPLES = 5
 IN_CI = os.environ.get("CI") == "true"
-MEMORY = "sqlite:///:memory:"
 
 
 def _spec() -> dict[str, Any]:
-    options = Settings(database_url=MEMORY, master_key="0" * 64, log_level="WARNING")
-    return create_app(options, Database(MEMORY)).openapi()
+    """The API description, from an app on a throwaway database (the app needs one to start)."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'spec.sqlite3'}"
+        options = Settings(database_url=url, master_key="0" * 64, log_level="WARNING")
+        database = Database(url)
+        try:
+            return create_app(options, database).openapi()
+        finally:
+            database.dispose()
 
 
 SPEC = _spec()
