@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import String, Text, delete, text
+from sqlalchemy import Row, String, Text, bindparam, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -64,14 +64,23 @@ def check_key(key: str | None) -> str | None:
     return key
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# Plain rows, not ORM objects: an answer is read once, or stored and never read back.
+_STORED = select(
+    IdempotencyRecord.request_hash, IdempotencyRecord.status, IdempotencyRecord.body
+).where(IdempotencyRecord.scope == bindparam("scope"), IdempotencyRecord.key == bindparam("key"))
+_STORE = insert(IdempotencyRecord)
+
+
 def _serialise(session: Session, scope: str, key: str) -> None:
     """Make a second request with this key wait for the first one's commit."""
     if session.get_bind().dialect.name == "postgresql":
         digest = hashlib.sha256(f"{scope}\0{key}".encode()).digest()[:8]
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:k)"),
-            {"k": int.from_bytes(digest, "big", signed=True)},
-        )
+        session.execute(_LOCK, {"k": int.from_bytes(digest, "big", signed=True)})
+
+
+def _stored(session: Session, scope: str, key: str) -> Row[str, int, str] | None:
+    return session.execute(_STORED, {"scope": scope, "key": key}).first()
 
 
 def once(
@@ -88,14 +97,15 @@ def once(
     An answer that holds a secret (a token, an enrollment code) is stored encrypted by `secrets`.
     """
 
-    def stored_body(stored: IdempotencyRecord) -> bytes:
+    def stored_body(stored: Row[str, int, str]) -> bytes:
+        saved = stored[2]
         if secrets is None:
-            return stored.body.encode()
-        return secrets.open_secret(stored.body, f"idempotency\0{scope}\0{key}")
+            return saved.encode()
+        return secrets.open_secret(saved, f"idempotency\0{scope}\0{key}")
 
     if key is not None:
         _serialise(session, scope, key)
-        stored = session.get(IdempotencyRecord, (scope, key))
+        stored = _stored(session, scope, key)
         if stored is not None:
             if stored.request_hash != fingerprint:
                 raise KeyReused()
@@ -104,26 +114,25 @@ def once(
             return status, body, True
     status, payload = produce()
     body = orjson.dumps(payload)
-    if key is not None:
-        session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=key,
-                request_hash=fingerprint,
-                status=status,
-                body=(
+    try:
+        if key is not None:
+            answer = {
+                "scope": scope,
+                "key": key,
+                "request_hash": fingerprint,
+                "status": status,
+                "body": (
                     secrets.seal_secret(body, f"idempotency\0{scope}\0{key}")
                     if secrets is not None
                     else body.decode()
                 ),
-                created_at=utc_now(),
-            )
-        )
-    try:
+                "created_at": utc_now(),
+            }
+            session.execute(_STORE, answer)
         session.commit()
     except IntegrityError:
         session.rollback()
-        stored = session.get(IdempotencyRecord, (scope, key)) if key is not None else None
+        stored = _stored(session, scope, key) if key is not None else None
         if stored is None:
             raise
         return stored.status, stored_body(stored), True

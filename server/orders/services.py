@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,12 +83,35 @@ class UnknownVatRate(Invalid):
 # ---------------------------------------------------------------------------- reading
 
 
+# The statements of every change, built once: SQLAlchemy then reuses their compiled form as is.
+_ORDER = select(OrderRow).where(
+    OrderRow.id == bindparam("order_id"), OrderRow.shop_id == bindparam("shop_id")
+)
+_ORDER_LOCKED = _ORDER.with_for_update()
+_LINES = (
+    select(OrderLineRow)
+    .where(OrderLineRow.order_id == bindparam("order_id"))
+    .order_by(OrderLineRow.position)
+)
+_PAYMENTS = (
+    select(PaymentRow)
+    .where(PaymentRow.order_id == bindparam("order_id"))
+    .order_by(PaymentRow.position)
+)
+_SHOP = select(Shop).where(Shop.id == bindparam("shop_id"))
+_ARTICLE = select(Article).where(
+    Article.shop_id == bindparam("shop_id"), Article.id == bindparam("article_id")
+)
+_REGISTER_NAME = select(Register.name).where(
+    Register.shop_id == bindparam("shop_id"), Register.id == bindparam("register_id")
+)
+
+
 def get_row(session: Session, actor: Actor, order_id: str, *, lock: bool = False) -> OrderRow:
     """The actor's shop's order; locked for this transaction when it is going to change."""
-    query = select(OrderRow).where(OrderRow.id == order_id, OrderRow.shop_id == actor.shop_id)
-    if lock:
-        query = query.with_for_update()
-    row = session.scalars(query).one_or_none()
+    row = session.scalars(
+        _ORDER_LOCKED if lock else _ORDER, {"order_id": order_id, "shop_id": actor.shop_id}
+    ).one_or_none()
     if row is None:
         raise NotFound(f"There is no order {order_id}.")
     return row
@@ -129,14 +152,8 @@ def _line(row: OrderLineRow) -> OrderLine:
 
 def _children(session: Session, order_id: str) -> tuple[list[OrderLineRow], list[PaymentRow]]:
     """The order's line and payment rows, in order."""
-    lines = session.scalars(
-        select(OrderLineRow)
-        .where(OrderLineRow.order_id == order_id)
-        .order_by(OrderLineRow.position)
-    ).all()
-    payments = session.scalars(
-        select(PaymentRow).where(PaymentRow.order_id == order_id).order_by(PaymentRow.position)
-    ).all()
+    lines = session.scalars(_LINES, {"order_id": order_id}).all()
+    payments = session.scalars(_PAYMENTS, {"order_id": order_id}).all()
     return list(lines), list(payments)
 
 
@@ -283,9 +300,9 @@ class Change:
         return max((row.position for row in rows), default=0) + 1
 
     def done(self, record: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The order as it now stands; the rows reach the database with the commit's flush."""
         self.row.revision += 1
         self.row.updated_at = utc_now()
-        self.session.flush()
         return order_json(self.session, self.row, self.order, record)
 
 
@@ -361,7 +378,7 @@ def create_order(session: Session, actor: Actor, body: OrderIn) -> dict[str, Any
 
 
 def _article(session: Session, shop_id: str, article_id: str) -> Article:
-    article = session.get(Article, (shop_id, article_id))
+    article = session.scalars(_ARTICLE, {"shop_id": shop_id, "article_id": article_id}).first()
     if article is None or not article.active:
         raise NotFound(f"There is no article {article_id} in the catalog.")
     return article
@@ -642,8 +659,7 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     if not order.is_fully_paid:
         raise NotFullyPaid(f"{to_json_amount(order.amount_due)} € are still due on this order.")
     _check_refund(session, row, order)
-    shop = session.get(Shop, actor.shop_id)
-    assert shop is not None
+    shop = session.scalars(_SHOP, {"shop_id": actor.shop_id}).one()
     names = _names(session, actor, row)
     # From here to the commit, as little as possible: the shop waits.
     lock_shop(session, shop.id)
@@ -700,11 +716,13 @@ def _names(session: Session, actor: Actor, row: OrderRow) -> dict[str, Any]:
     else:
         user = session.get(User, (row.shop_id, row.user_id))
         user_name = user.name if user else None
-    register = session.get(Register, (row.shop_id, row.register_id))
+    register_name = session.scalar(
+        _REGISTER_NAME, {"shop_id": row.shop_id, "register_id": row.register_id}
+    )
     corrected = session.get(OrderRow, row.corrects_order_id) if row.corrects_order_id else None
     return {
         "user_name": user_name,
-        "register_name": register.name if register else None,
+        "register_name": register_name,
         "corrects_public_number": corrected.public_number if corrected else None,
         "draft_id": row.draft_id,
     }

@@ -20,7 +20,7 @@ from nacl.bindings import (
     crypto_aead_xchacha20poly1305_ietf_encrypt,
 )
 from nacl.exceptions import CryptoError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db import Database
@@ -32,6 +32,9 @@ from till.timestamps import utc_now
 
 MASTER_KEY_BYTES = 32
 NONCE_BYTES = 24
+_ACTIVE_KEY = select(ShopKey).where(
+    ShopKey.shop_id == bindparam("shop_id"), ShopKey.retired_at.is_(None)
+)
 
 
 class MasterKeyError(ApiError):
@@ -116,9 +119,7 @@ class KeyStore:
         return key
 
     def signing_key(self, session: Session, shop_id: str) -> SigningKey:
-        row = session.scalars(
-            select(ShopKey).where(ShopKey.shop_id == shop_id, ShopKey.retired_at.is_(None))
-        ).one_or_none()
+        row = session.scalars(_ACTIVE_KEY, {"shop_id": shop_id}).one_or_none()
         if row is None:
             raise MasterKeyError(f"Shop {shop_id} has no signing key.")
         return self.open(row)
