@@ -28,7 +28,7 @@ from server.orders.schemas import DraftIn, LineIn, LinePatch, OrderIn, OrderPatc
 from server.sealing import services as sealing
 from server.sealing.keys import KeyStore
 from server.sealing.models import SealedRecordRow
-from server.shops.models import Register, Shop
+from server.shops.models import Register, Shop, ShopKey
 from till.errors import TillError
 from till.fiscal.records import ChainHead, SealedRecord
 from till.money import (
@@ -98,12 +98,15 @@ _PAYMENTS = (
     .where(PaymentRow.order_id == bindparam("order_id"))
     .order_by(PaymentRow.position)
 )
-_SHOP = select(Shop).where(Shop.id == bindparam("shop_id"))
 _ARTICLE = select(Article).where(
     Article.shop_id == bindparam("shop_id"), Article.id == bindparam("article_id")
 )
-_REGISTER_NAME = select(Register.name).where(
-    Register.shop_id == bindparam("shop_id"), Register.id == bindparam("register_id")
+# What sealing an order takes besides the order: its shop, its register's name, the shop's key.
+_SEALING = (
+    select(Shop, Register.name, ShopKey)
+    .outerjoin(Register, (Register.shop_id == Shop.id) & (Register.id == bindparam("register_id")))
+    .outerjoin(ShopKey, (ShopKey.shop_id == Shop.id) & ShopKey.retired_at.is_(None))
+    .where(Shop.id == bindparam("shop_id"))
 )
 
 
@@ -659,11 +662,16 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     if not order.is_fully_paid:
         raise NotFullyPaid(f"{to_json_amount(order.amount_due)} € are still due on this order.")
     _check_refund(session, row, order)
-    shop = session.scalars(_SHOP, {"shop_id": actor.shop_id}).one()
-    names = _names(session, actor, row)
+    shop, register_name, key_row = session.execute(
+        _SEALING, {"shop_id": actor.shop_id, "register_id": row.register_id}
+    ).one()
+    # The key is read before the lock: keys are only retired by making a new one, and a record
+    # signed with the key retired a moment before still verifies (retired keys are kept).
+    key = keys.open(key_row) if key_row is not None else keys.signing_key(session, shop.id)
+    names = _names(session, actor, row, register_name)
     # From here to the commit, as little as possible: the shop waits.
     lock_shop(session, shop.id)
-    sealer = sealing.Sealer(session, keys, shop.id)
+    sealer = sealing.Sealer(session, keys, shop.id, key)
     now = utc_now()
     order.internal_number = sealer.tips["order"].head.seq + 1
     order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
@@ -709,16 +717,15 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     return Validation(change.done(record.as_json()), record, payments, sealer.heads())
 
 
-def _names(session: Session, actor: Actor, row: OrderRow) -> dict[str, Any]:
+def _names(
+    session: Session, actor: Actor, row: OrderRow, register_name: str | None
+) -> dict[str, Any]:
     """What the order record says besides the order's own fields: who, where, what it corrects."""
     if row.user_id == actor.user_id:
         user_name: str | None = actor.user_name
     else:
         user = session.get(User, (row.shop_id, row.user_id))
         user_name = user.name if user else None
-    register_name = session.scalar(
-        _REGISTER_NAME, {"shop_id": row.shop_id, "register_id": row.register_id}
-    )
     corrected = session.get(OrderRow, row.corrects_order_id) if row.corrects_order_id else None
     return {
         "user_name": user_name,

@@ -20,6 +20,7 @@ from server.orders.models import OrderRow, OrderStatus, PaymentRow
 from server.sealing.keys import KeyStore, key_ring
 from server.sealing.models import SealedRecordRow
 from till.fiscal.canonical import canonical_json
+from till.fiscal.keys import ShopKey as SigningKey
 from till.fiscal.keys import exact_hex
 from till.fiscal.records import CHAINS, ChainHead, SealedRecord, record_digest, seal
 from till.fiscal.verify import ChainVerifier, Defect
@@ -85,11 +86,14 @@ class Sealer:
     shop's lock: the tips of the chains and the signing key are read once, when it is made, and
     kept up to date as records are appended."""
 
-    def __init__(self, session: Session, keys: KeyStore, shop_id: str) -> None:
+    def __init__(
+        self, session: Session, keys: KeyStore, shop_id: str, key: SigningKey | None = None
+    ) -> None:
+        """`key`: the shop's signing key when the caller has it already."""
         self.session = session
         self.shop_id = shop_id
         self.tips = chain_tips(session, shop_id)
-        self.key = keys.signing_key(session, shop_id)
+        self.key = key or keys.signing_key(session, shop_id)
 
     def heads(self) -> dict[str, ChainHead]:
         return {chain: tip.head for chain, tip in self.tips.items()}
