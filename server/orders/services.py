@@ -10,13 +10,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.accounts.models import Role, User
 from server.accounts.services import MANAGERS, WRITERS, Actor
@@ -97,6 +98,11 @@ _PAYMENTS = (
     select(PaymentRow)
     .where(PaymentRow.order_id == bindparam("order_id"))
     .order_by(PaymentRow.position)
+)
+_PAYMENT_SEALED = (
+    update(cast(Table, PaymentRow.__table__))
+    .where(PaymentRow.__table__.c.id == bindparam("payment_id"))
+    .values(record_seq=bindparam("seq"))
 )
 _ARTICLE = select(Article).where(
     Article.shop_id == bindparam("shop_id"), Article.id == bindparam("article_id")
@@ -671,41 +677,44 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     names = _names(session, actor, row, register_name)
     # From here to the commit, as little as possible: the shop waits.
     lock_shop(session, shop.id)
-    sealer = sealing.Sealer(session, keys, shop.id, key)
     now = utc_now()
-    order.internal_number = sealer.tips["order"].head.seq + 1
-    order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
-    order.validated_at = now
-    order.value_date = value_date(shop, now)
-    record = sealer.append("order", {**to_record(order), **names}, now)
     payments = []
-    change_left = order.change_due
-    payment_rows = change.payment_rows
-    for index, (payment, payment_row) in enumerate(zip(order.payments, payment_rows, strict=True)):
-        # Change is given back on the last payment, the only one that may exceed what was due.
-        change_given = change_left if index == len(order.payments) - 1 else 0
-        sealed = sealer.append(
-            "payment",
-            {
-                "payment_id": payment.id,
-                "order_id": row.id,
-                "order_seq": record.seq,
-                "order_hash": record.hash,
-                "public_number": order.public_number,
-                "register_id": row.register_id,
-                "user_id": row.user_id,
-                "mode": payment.mode.code,
-                "mode_label": payment.mode.label,
-                "amount": to_json_amount(payment.amount),
-                "change": to_json_amount(change_given),
-                "paid_at": to_utc_iso(payment.paid_at),
-            },
-            now,
-        )
-        payment_row.record_seq = sealed.seq
-        payments.append(sealed)
+    with sealing.Sealer(session, keys, shop.id, key) as sealer:
+        order.internal_number = sealer.tips["order"].head.seq + 1
+        order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
+        order.validated_at = now
+        order.value_date = value_date(shop, now)
+        record = sealer.append("order", {**to_record(order), **names}, now)
+        change_left = order.change_due
+        for index, payment in enumerate(order.payments):
+            # Change is given back on the last payment, the only one that may exceed what was due.
+            change_given = change_left if index == len(order.payments) - 1 else 0
+            sealed = sealer.append(
+                "payment",
+                {
+                    "payment_id": payment.id,
+                    "order_id": row.id,
+                    "order_seq": record.seq,
+                    "order_hash": record.hash,
+                    "public_number": order.public_number,
+                    "register_id": row.register_id,
+                    "user_id": row.user_id,
+                    "mode": payment.mode.code,
+                    "mode_label": payment.mode.label,
+                    "amount": to_json_amount(payment.amount),
+                    "change": to_json_amount(change_given),
+                    "paid_at": to_utc_iso(payment.paid_at),
+                },
+                now,
+            )
+            payments.append(sealed)
     # Payments first: once the order is validated, triggers freeze its payments too.
-    session.flush()
+    sealed_payments = []
+    for payment_row, sealed in zip(change.payment_rows, payments, strict=True):
+        sealed_payments.append({"payment_id": payment_row.id, "seq": sealed.seq})
+        set_committed_value(payment_row, "record_seq", sealed.seq)
+    if sealed_payments:
+        session.execute(_PAYMENT_SEALED, sealed_payments)
     row.status = OrderStatus.VALIDATED
     row.internal_number = order.internal_number
     row.public_number = order.public_number

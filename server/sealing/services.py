@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import bindparam, func, select, union_all
+from sqlalchemy import Table, bindparam, func, insert, select, union_all
 from sqlalchemy.orm import Session
 
 from server.errors import Invalid
@@ -84,7 +84,8 @@ def chain_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
 class Sealer:
     """Appends records to a shop's chains in the caller's transaction, the caller holding the
     shop's lock: the tips of the chains and the signing key are read once, when it is made, and
-    kept up to date as records are appended."""
+    kept up to date as records are appended. The records are written together, in one statement,
+    when the `with` block it is used in ends (or by `write`)."""
 
     def __init__(
         self, session: Session, keys: KeyStore, shop_id: str, key: SigningKey | None = None
@@ -94,12 +95,20 @@ class Sealer:
         self.shop_id = shop_id
         self.tips = chain_tips(session, shop_id)
         self.key = key or keys.signing_key(session, shop_id)
+        self._unwritten: list[dict[str, Any]] = []
+
+    def __enter__(self) -> Sealer:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is None:
+            self.write()
 
     def heads(self) -> dict[str, ChainHead]:
         return {chain: tip.head for chain, tip in self.tips.items()}
 
     def append(self, chain: str, fields: Mapping[str, Any], now: datetime) -> SealedRecord:
-        """Seal `fields` as the next record of the chain and store it.
+        """Seal `fields` as the next record of the chain.
 
         The seal time never goes back along a chain, even when the server processes' clocks
         differ slightly: a record sealed "before" its predecessor takes the predecessor's time.
@@ -109,20 +118,30 @@ class Sealer:
         record = seal(
             fields, chain=chain, shop=self.shop_id, after=head, sealed_at=sealed_at, key=self.key
         )
-        self.session.add(
-            SealedRecordRow(
-                shop_id=self.shop_id,
-                chain=chain,
-                seq=record.seq,
-                hash=record.hash,
-                prev_hash=head.hash,
-                key_id=record.body["key_id"],
-                sealed_at=sealed_at,
-                body=canonical_json(record.as_json()).decode(),
-            )
+        self._unwritten.append(
+            {
+                "shop_id": self.shop_id,
+                "chain": chain,
+                "seq": record.seq,
+                "hash": record.hash,
+                "prev_hash": head.hash,
+                "key_id": record.body["key_id"],
+                "sealed_at": sealed_at,
+                "body": canonical_json(record.as_json()).decode(),
+            }
         )
         self.tips[chain] = Tip(ChainHead(record.seq, record.hash), sealed_at)
         return record
+
+    def write(self) -> None:
+        """Store the records appended since the last write, in one statement."""
+        if self._unwritten:
+            self.session.execute(_STORE, self._unwritten)
+            self._unwritten = []
+
+
+# Plain rows (no ORM objects): a sealed record is written once and never changed.
+_STORE = insert(cast(Table, SealedRecordRow.__table__))
 
 
 def append(
@@ -135,7 +154,8 @@ def append(
 ) -> SealedRecord:
     """Seal `fields` as the next record of the chain and store it; the caller holds the lock.
     (Several appends in one transaction: one `Sealer`.)"""
-    return Sealer(session, keys, shop_id).append(chain, fields, now)
+    with Sealer(session, keys, shop_id) as sealer:
+        return sealer.append(chain, fields, now)
 
 
 def stored_records(session: Session, shop_id: str, chain: str) -> Iterator[Any]:
