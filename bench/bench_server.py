@@ -5,9 +5,9 @@
     Targets: add_line_p99_ms <= 15 and add_line_vs_health <= 4.
 (b) Validations per second with 8 concurrent clients (8 enrolled tills) of one shop, timing only
     the validate calls, on orders prepared beforehand with 3 lines and 1 payment each: on SQLite
-    and on PostgreSQL, one server process each. Also whole sales per second on PostgreSQL (create,
-    3 lines, pay, validate: 6 calls), and validations per second over 4 shops on PostgreSQL
-    (8 clients, 2 per shop, one server started with `--workers 2`).
+    and on PostgreSQL. Also whole sales per second on PostgreSQL (create, 3 lines, pay, validate:
+    6 calls), and validations per second over 4 shops on PostgreSQL (8 clients, 2 per shop).
+    Each part has a server of its own, started with `--workers 2` (`--workers N` to change it).
     Targets on 2 cores: >= 200/s on each database, >= 300/s over 4 shops.
 Every mutating call carries an Idempotency-Key, as a till sends it. The server logs at its default
 level (INFO, one line per request) into a file, as in production.
@@ -15,7 +15,7 @@ level (INFO, one line per request) into a file, as in production.
 PostgreSQL is `TILL_TEST_POSTGRES` (default: the local server, database `test`): a throwaway
 database is created for each part and dropped after. When it cannot be reached the PostgreSQL
 figures are null, except under CI=true, where the benchmark fails.
-Run: python bench/bench_server.py [--quick] [--sales N] [--lines N]
+Run: python bench/bench_server.py [--quick] [--sales N] [--lines N] [--workers N]
 `--quick` is a tiny run that only proves everything works (its figures mean nothing).
 The last line printed is one JSON object of the figures.
 """
@@ -363,9 +363,12 @@ def add_line_latency(server: ServerProcess, code: str, lines: int) -> dict[str, 
     }
 
 
-def one_shop(backend: Backend, log: Path, sales: int, *, whole_sales: bool) -> dict[str, float]:
-    codes = backend.new_shops(1, CLIENTS)
-    with running(backend.env(), log) as server:
+def throughput(
+    backend: Backend, log: Path, *, shops: int, sales: int, workers: int, whole_sales: bool = False
+) -> dict[str, float]:
+    """Validations per second (and whole sales per second) of 8 tills spread over `shops`."""
+    codes = backend.new_shops(shops, CLIENTS // shops)
+    with running(backend.env(), log, workers=workers) as server:
         tills = enrolled_tills(server, codes)
         try:
             figures = {"validations_per_s": validations_per_s(tills, sales // CLIENTS)}
@@ -377,23 +380,12 @@ def one_shop(backend: Backend, log: Path, sales: int, *, whole_sales: bool) -> d
     return figures
 
 
-def four_shops(backend: Backend, log: Path, sales: int, workers: int) -> float:
-    codes = backend.new_shops(4, CLIENTS // 4)
-    with running(backend.env(), log, workers=workers) as server:
-        tills = enrolled_tills(server, codes)
-        try:
-            return validations_per_s(tills, sales // CLIENTS)
-        finally:
-            for till in tills:
-                till.close()
-
-
 def main(argv: list[str] | None = None) -> dict[str, float | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a tiny run: proves it works")
     parser.add_argument("--sales", type=int, default=1600, help="validations timed per part")
     parser.add_argument("--lines", type=int, default=1000, help="add-line calls timed")
-    parser.add_argument("--workers", type=int, default=2, help="server workers for 4 shops")
+    parser.add_argument("--workers", type=int, default=2, help="server processes (validations)")
     args = parser.parse_args(argv)
     sales, lines = (CLIENTS * 2, 20) if args.quick else (args.sales, args.lines)
     use_postgres = postgres_reachable()
@@ -425,27 +417,35 @@ def main(argv: list[str] | None = None) -> dict[str, float | None]:
         )
         del latency["health_p50_ms"]
         figures.update(latency)
+        setup = f"{CLIENTS} clients, --workers {args.workers}"
         with sqlite_backend(folder / "sqlite") as backend:
-            result = one_shop(backend, folder / "sqlite.log", sales, whole_sales=False)
+            result = throughput(
+                backend, folder / "sqlite.log", shops=1, sales=sales, workers=args.workers
+            )
         figures["validations_per_s_sqlite"] = round(result["validations_per_s"], 1)
-        print(f"SQLite, 1 shop, {CLIENTS} clients: {result['validations_per_s']:.0f} validations/s")
+        print(f"SQLite, 1 shop, {setup}: {result['validations_per_s']:.0f} validations/s")
         if use_postgres:
             with postgres_backend(folder / "pg") as backend:
-                result = one_shop(backend, folder / "pg.log", sales, whole_sales=True)
+                result = throughput(
+                    backend,
+                    folder / "pg.log",
+                    shops=1,
+                    sales=sales,
+                    workers=args.workers,
+                    whole_sales=True,
+                )
             figures["validations_per_s_pg"] = round(result["validations_per_s"], 1)
             figures["sales_per_s_pg"] = round(result["sales_per_s"], 1)
             print(
-                f"PostgreSQL, 1 shop, {CLIENTS} clients: "
-                f"{result['validations_per_s']:.0f} validations/s, "
+                f"PostgreSQL, 1 shop, {setup}: {result['validations_per_s']:.0f} validations/s, "
                 f"{result['sales_per_s']:.0f} whole sales/s"
             )
             with postgres_backend(folder / "pg4") as backend:
-                rate = four_shops(backend, folder / "pg4.log", sales, args.workers)
-            figures["validations_per_s_pg_4shops"] = round(rate, 1)
-            print(
-                f"PostgreSQL, 4 shops, {CLIENTS} clients, --workers {args.workers}: "
-                f"{rate:.0f} validations/s"
-            )
+                result = throughput(
+                    backend, folder / "pg4.log", shops=4, sales=sales, workers=args.workers
+                )
+            figures["validations_per_s_pg_4shops"] = round(result["validations_per_s"], 1)
+            print(f"PostgreSQL, 4 shops, {setup}: {result['validations_per_s']:.0f} validations/s")
     print(json.dumps(figures))
     return figures
 

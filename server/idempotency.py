@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
-from sqlalchemy import Row, String, Text, bindparam, delete, insert, select, text
+from sqlalchemy import Row, String, Table, Text, bindparam, delete, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -69,7 +69,7 @@ _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _STORED = select(
     IdempotencyRecord.request_hash, IdempotencyRecord.status, IdempotencyRecord.body
 ).where(IdempotencyRecord.scope == bindparam("scope"), IdempotencyRecord.key == bindparam("key"))
-_STORE = insert(IdempotencyRecord)
+_STORE = insert(cast(Table, IdempotencyRecord.__table__))
 
 
 def _serialise(session: Session, scope: str, key: str) -> None:

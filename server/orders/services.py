@@ -104,6 +104,10 @@ _PAYMENT_SEALED = (
     .where(PaymentRow.__table__.c.id == bindparam("payment_id"))
     .values(record_seq=bindparam("seq"))
 )
+# The columns to set are the parameters given besides `order_id`.
+_ORDER_VALIDATED = update(cast(Table, OrderRow.__table__)).where(
+    OrderRow.__table__.c.id == bindparam("order_id")
+)
 _ARTICLE = select(Article).where(
     Article.shop_id == bindparam("shop_id"), Article.id == bindparam("article_id")
 )
@@ -715,15 +719,24 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
         set_committed_value(payment_row, "record_seq", sealed.seq)
     if sealed_payments:
         session.execute(_PAYMENT_SEALED, sealed_payments)
-    row.status = OrderStatus.VALIDATED
-    row.internal_number = order.internal_number
-    row.public_number = order.public_number
-    row.validated_at = now
-    row.value_date = order.value_date
-    row.seal = record.hash
-    row.final_price = order.totals.final_price
-    row.total_vat = order.totals.total_vat
-    return Validation(change.done(record.as_json()), record, payments, sealer.heads())
+    # The order's row is written here, not flushed from the ORM: one plain statement.
+    validated = {
+        "status": OrderStatus.VALIDATED.value,
+        "internal_number": order.internal_number,
+        "public_number": order.public_number,
+        "validated_at": now,
+        "value_date": order.value_date,
+        "seal": record.hash,
+        "final_price": order.totals.final_price,
+        "total_vat": order.totals.total_vat,
+        "revision": row.revision + 1,
+        "updated_at": now,
+    }
+    session.execute(_ORDER_VALIDATED, {"order_id": row.id, **validated})
+    for name, value in validated.items():
+        set_committed_value(row, name, value)
+    body = order_json(session, row, order, record.as_json())
+    return Validation(body, record, payments, sealer.heads())
 
 
 def _names(
