@@ -15,9 +15,8 @@ from server.catalog.models import Article, Department, DepartmentGroup, PaymentM
 from server.deps import EnrolledDep, MutationDep
 from server.errors import NotFound
 from server.orders.schemas import Strict
-from server.orders.services import UnknownVatRate
-from till.money import InvalidAmount, from_json_amount, parse_rate, to_json_rate
-from till.vat import FRENCH_RATES
+from server.orders.services import known_rate
+from till.money import InvalidAmount, from_json_amount
 
 router = APIRouter(prefix="/catalog", tags=["catalog"])
 ID = r"^[A-Za-z0-9._-]+$"
@@ -61,13 +60,6 @@ def _price(text: str) -> int:
     return price
 
 
-def _rate(text: str) -> str:
-    rate = parse_rate(text)
-    if rate not in FRENCH_RATES:
-        raise UnknownVatRate(text)
-    return to_json_rate(rate)
-
-
 @router.get("")
 def get_catalog(
     enrolled: EnrolledDep,
@@ -100,8 +92,8 @@ def put_article(
         _department_exists(session, actor.shop_id, body.department_id)
         values = body.model_dump()
         values["price"] = _price(body.price)
-        values["vat_eat_in"] = _rate(body.vat_eat_in)
-        values["vat_take_away"] = _rate(body.vat_take_away) if body.vat_take_away else None
+        values["vat_eat_in"] = known_rate(body.vat_eat_in)
+        values["vat_take_away"] = known_rate(body.vat_take_away) if body.vat_take_away else None
         row = services.upsert(session, Article, (actor.shop_id, article_id), values)
         return services.article_json(row)
 

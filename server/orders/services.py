@@ -334,7 +334,8 @@ def _delivery(text: str) -> DeliveryMethod:
         raise Invalid(f"Delivery method {text!r} is not one of {choices}.") from None
 
 
-def _known_rate(text: str) -> str:
+def known_rate(text: str) -> str:
+    """A VAT rate in use in France, in its JSON form; anything else is refused."""
     rate = parse_rate(text)
     if rate not in FRENCH_RATES:
         raise UnknownVatRate(text)
@@ -411,7 +412,7 @@ def _build_line(session: Session, shop_id: str, body: LineIn) -> OrderLine:
                 from_json_amount(body.unit_price) if body.unit_price is not None else article.price
             ),
             vat=(
-                _rates(_known_rate(body.vat_rate), _optional_rate(body.vat_take_away))
+                _rates(known_rate(body.vat_rate), _optional_rate(body.vat_take_away))
                 if body.vat_rate is not None
                 else _rates(article.vat_eat_in, article.vat_take_away)
             ),
@@ -425,14 +426,14 @@ def _build_line(session: Session, shop_id: str, body: LineIn) -> OrderLine:
         label=body.label,
         quantity=quantity,
         unit_price=from_json_amount(body.unit_price),
-        vat=_rates(_known_rate(body.vat_rate), _optional_rate(body.vat_take_away)),
+        vat=_rates(known_rate(body.vat_rate), _optional_rate(body.vat_take_away)),
         discount=discount,
         department=body.department_id,
     )
 
 
 def _optional_rate(text: str | None) -> str | None:
-    return _known_rate(text) if text is not None else None
+    return known_rate(text) if text is not None else None
 
 
 def _line_row(order_id: str, position: int, line: OrderLine) -> OrderLineRow:

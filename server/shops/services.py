@@ -12,11 +12,11 @@ from server.accounts.models import Role
 from server.accounts.services import PIN_COST, add_user
 from server.catalog.models import Article, Department, DepartmentGroup, PaymentModeRow
 from server.errors import Invalid
+from server.orders.services import known_rate
 from server.sealing.keys import KeyStore
 from server.shops.models import Register, Shop
-from till.money import parse_amount, parse_rate, to_json_rate
+from till.money import parse_amount
 from till.timestamps import utc_now
-from till.vat import FRENCH_RATES
 
 SHOP_ID = re.compile(r"[A-Za-z0-9-]{1,40}")
 OBLIGATIONS = ("none", "daily", "monthly", "yearly")
@@ -38,13 +38,6 @@ class ShopSetup:
     def from_json(cls, data: dict[str, Any]) -> ShopSetup:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         return cls(**known)
-
-
-def _rate(text: str) -> str:
-    rate = parse_rate(text)
-    if rate not in FRENCH_RATES:
-        raise Invalid(f"{text} % is not a VAT rate in use.")
-    return to_json_rate(rate)
 
 
 def create_shop(
@@ -127,8 +120,8 @@ def create_shop(
                 label=article["label"],
                 department_id=article.get("department"),
                 price=parse_amount(article["price"]),
-                vat_eat_in=_rate(article["vat_eat_in"]),
-                vat_take_away=_rate(article["vat_take_away"])
+                vat_eat_in=known_rate(article["vat_eat_in"]),
+                vat_take_away=known_rate(article["vat_take_away"])
                 if article.get("vat_take_away")
                 else None,
                 sold_by_weight=bool(article.get("sold_by_weight", False)),
