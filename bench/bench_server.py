@@ -45,10 +45,12 @@ from typing import Any
 import httpx
 import psycopg
 
-from server.accounts.services import new_enrollment_code
+from server.accounts.models import Role
+from server.accounts.services import Actor, new_enrollment_code
 from server.cli import DEMO_SHOP
 from server.config import Settings
 from server.db import Database
+from server.registers.services import open_register
 from server.sealing.keys import KeyStore, load_master_key
 from server.shops.services import ShopSetup, create_shop
 
@@ -187,6 +189,9 @@ class Backend:
                     setup = ShopSetup.from_json(data)
                     create_shop(session, keys, setup, pin_cost=PIN_COST)
                     shop_id = str(setup.shop["id"])
+                    manager = Actor(shop_id, "u-claire", "Claire", Role.MANAGER, "bench")
+                    for register in setup.registers:
+                        open_register(session, keys, manager, register["id"], 15_000)
                     codes[shop_id] = [
                         new_enrollment_code(session, settings, shop_id, None)[0]
                         for _ in range(devices_each)

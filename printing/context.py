@@ -90,7 +90,8 @@ class SoftwareInfo:
 class Issuance:
     """The server's answer before a receipt or invoice is printed, sent or downloaded.
 
-    `copy` 1 is the original; every later copy is a duplicata with its number (seed 000 §3.3).
+    `copy` 1 is the original; every later copy is a duplicata, numbered from 1 (seed 000 §3.3):
+    copy 2 is duplicata n°1.
     `proof` is the signed text of the receipt's QR code (till.fiscal.proof).
     """
 
@@ -105,6 +106,11 @@ class Issuance:
     @property
     def is_duplicata(self) -> bool:
         return self.copy > 1
+
+    @property
+    def duplicata_number(self) -> int:
+        """0 for the original."""
+        return self.copy - 1
 
 
 @dataclass(frozen=True, slots=True)

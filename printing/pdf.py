@@ -286,7 +286,7 @@ class _Invoice:
         if page > 1:
             canvas.drawString(SIDE_MARGIN, top, f"{self.shop.name} · {self.kind} {self.number}")
         if self.issuance.is_duplicata:
-            text = f"DUPLICATA n°{self.issuance.copy}"
+            text = f"DUPLICATA n°{self.issuance.duplicata_number}"
             size = 16
             width = pdfmetrics.stringWidth(text, SANS_BOLD, size) + 8 * mm
             left = PAGE_WIDTH - SIDE_MARGIN - width

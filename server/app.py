@@ -8,27 +8,37 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.accounts.views import router as accounts_router
 from server.catalog.views import router as catalog_router
+from server.closures.schedule import ShopClosings
+from server.closures.views import router as closures_router
 from server.config import Settings
 from server.db import Database
 from server.deps import Services
 from server.errors import ApiError, error_body
+from server.journal.services import journal_start
+from server.journal.views import router as journal_router
 from server.operations import logs
 from server.operations.metrics import Metrics
 from server.operations.views import router as operations_router
 from server.orders.views import router as orders_router
-from server.sealing.keys import open_key_store
+from server.receipts.views import router as receipts_router
+from server.registers.views import router as registers_router
+from server.sealing.keys import KeyStore, open_key_store
 from server.sealing.views import router as sealing_router
+from server.shops.models import Shop
 from server.shops.views import router as shops_router
 from till.errors import TillError
 from till.fiscal.perimeter import current_fingerprint
@@ -186,6 +196,15 @@ def _readable(errors: list[Any]) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
+def _journal_start(database: Database, keys: KeyStore) -> None:
+    """Each shop's journal records the start, its version and fiscal fingerprint."""
+    with database.reader() as session:
+        shop_ids = session.scalars(select(Shop.id)).all()
+    for shop_id in shop_ids:
+        with database.transaction() as session:
+            journal_start(session, keys, shop_id, __version__, current_fingerprint())
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     logs.configure(settings.log_level)
@@ -193,10 +212,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     database.migrate()  # already done by `till-server serve`; then a quick no-op
     keys = open_key_store(settings.master_key, settings.master_key_path, database)
     metrics = Metrics()
+    closings = ShopClosings(database, keys, settings.closing_check_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        _journal_start(database, keys)
+        closings.start()
+        yield
+        closings.stop()
+
     app = FastAPI(
         title=f"{SOFTWARE_NAME} central server",
         version=__version__,
         description="Orders are built, paid, validated, numbered and sealed here, and only here.",
+        lifespan=lifespan,
     )
     app.state.services = Services(settings, database, keys, metrics)
     for router in (
@@ -205,6 +234,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         shops_router,
         catalog_router,
         orders_router,
+        receipts_router,
+        registers_router,
+        closures_router,
+        journal_router,
         sealing_router,
     ):
         app.include_router(router)

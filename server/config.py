@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     enrollment_code_hours: float = 24.0
     max_body_bytes: int = 4 * 1024 * 1024
     idempotency_days: int = 30
+    # How often ended days, months and years are looked for and closed (they are also at start);
+    # 0: only at start.
+    closing_check_seconds: float = Field(default=60.0, ge=0)
     log_level: str = "INFO"
 
     @cached_property

@@ -165,10 +165,13 @@ def _locked_message(until: datetime, now: datetime) -> str:
     return f"Too many wrong PINs: this user is locked for {minutes} more minute(s)."
 
 
-def log_out(session: Session, token: str) -> None:
+def log_out(session: Session, token: str) -> UserSession | None:
+    """End the session; the session ended, or None when it was unknown or already ended."""
     row = session.get(UserSession, token_hash(token))
-    if row is not None and row.ended_at is None:
-        row.ended_at = utc_now()
+    if row is None or row.ended_at is not None:
+        return None
+    row.ended_at = utc_now()
+    return row
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,17 @@ from sqlalchemy import select
 from server.accounts import services
 from server.accounts.models import Role, User
 from server.accounts.services import ADMINS, MANAGERS, Actor, UserLocked
-from server.deps import EnrolledDep, MutationDep, ReaderDep, SessionCredentials, WriteSession
+from server.deps import (
+    EnrolledDep,
+    Mutation,
+    MutationDep,
+    ReaderDep,
+    ServicesDep,
+    SessionCredentials,
+    WriteSession,
+)
 from server.errors import Forbidden, Invalid, Unauthorized
+from server.journal.services import EventKind, journal
 from server.orders.schemas import Strict
 from server.shops.views import shop_json
 from till.timestamps import to_utc_iso
@@ -64,12 +73,14 @@ def enroll(body: EnrollIn, mutation: MutationDep) -> Response:
 @router.post("/sessions", status_code=201)
 def log_in(body: LoginIn, mutation: MutationDep) -> Response:
     """Log a user in on this till with their PIN; the session token lasts a few hours."""
-    settings = mutation.services.settings
+    settings, keys = mutation.services.settings, mutation.services.keys
     with mutation.services.database.writer() as session:
         device = services.device_for(session, mutation.device_token)
 
         def produce() -> dict[str, Any]:
             user, row, token = services.log_in(session, settings, device, body.user_id, body.pin)
+            actor = Actor(device.shop_id, user.id, user.name, Role(user.role), device.id)
+            journal(session, keys, device.shop_id, EventKind.LOGIN, {}, actor=actor)
             return {
                 "session_token": token,
                 "expires_at": to_utc_iso(row.expires_at),
@@ -79,16 +90,32 @@ def log_in(body: LoginIn, mutation: MutationDep) -> Response:
 
         try:
             return mutation.answer(session, device.id, produce, status=201, secret=True)
-        except (Unauthorized, UserLocked):
-            session.commit()  # the wrong PIN counts, even though the answer is an error
+        except (Unauthorized, UserLocked) as error:
+            # The wrong PIN counts and is journaled, even though the answer is an error.
+            journal(
+                session,
+                keys,
+                device.shop_id,
+                EventKind.PIN_FAILED,
+                {
+                    "user_id": body.user_id,
+                    "device_id": device.id,
+                    "locked": isinstance(error, UserLocked),
+                },
+            )
+            session.commit()
             raise
 
 
 @router.delete("/sessions/current", status_code=204)
-def log_out(session: WriteSession, credentials: SessionCredentials) -> Response:
+def log_out(session: WriteSession, credentials: SessionCredentials, app: ServicesDep) -> Response:
     """End this session; ending an ended or unknown session is not an error."""
     if credentials is not None:
-        services.log_out(session, credentials.credentials)
+        ended = services.log_out(session, credentials.credentials)
+        if ended is not None:
+            user = services.get_user(session, ended.shop_id, ended.user_id)
+            actor = Actor(ended.shop_id, user.id, user.name, Role(user.role), ended.device_id)
+            journal(session, app.keys, ended.shop_id, EventKind.LOGOUT, {}, actor=actor)
         session.commit()
     return Response(status_code=204)
 
@@ -137,17 +164,17 @@ def new_enrollment_code(mutation: MutationDep) -> Response:
 def add_user(body: UserIn, mutation: MutationDep) -> Response:
     def produce(session: Any, actor: Actor) -> dict[str, Any]:
         _check_may_grant(actor, body.role)
-        return user_json(
-            services.add_user(
-                session,
-                actor.shop_id,
-                body.id,
-                body.name,
-                body.role,
-                body.pin,
-                mutation.services.settings.pin_cost,
-            )
+        user = services.add_user(
+            session,
+            actor.shop_id,
+            body.id,
+            body.name,
+            body.role,
+            body.pin,
+            mutation.services.settings.pin_cost,
         )
+        _journal_user(mutation, session, actor, user, ["created"])
+        return user_json(user)
 
     return mutation.respond(produce, status=201, roles=MANAGERS)
 
@@ -157,6 +184,11 @@ def change_user(user_id: str, body: UserPatch, mutation: MutationDep) -> Respons
     def produce(session: Any, actor: Actor) -> dict[str, Any]:
         user = services.get_user(session, actor.shop_id, user_id)
         _check_may_grant(actor, Role(user.role))
+        changes: list[str] = [
+            name for name in ("name", "role", "active") if name in body.model_fields_set
+        ]
+        if body.pin is not None:
+            changes.append("pin")  # that it changed, never the PIN
         if body.role is not None:
             _check_may_grant(actor, body.role)
             user.role = body.role.value
@@ -169,9 +201,23 @@ def change_user(user_id: str, body: UserPatch, mutation: MutationDep) -> Respons
             if user.id == actor.user_id and not body.active:
                 raise Invalid("You cannot deactivate yourself.")
             user.active = body.active
+        _journal_user(mutation, session, actor, user, changes)
         return user_json(user)
 
     return mutation.respond(produce, roles=MANAGERS)
+
+
+def _journal_user(
+    mutation: Mutation, session: Any, actor: Actor, user: User, changes: list[str]
+) -> None:
+    journal(
+        session,
+        mutation.services.keys,
+        actor.shop_id,
+        EventKind.USER_CHANGED,
+        {"user_id": user.id, "changes": changes, **user_json(user)},
+        actor=actor,
+    )
 
 
 def _check_may_grant(actor: Actor, role: Role) -> None:

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from server.accounts.services import MANAGERS, Actor
 from server.catalog import services
 from server.catalog.models import Article, Department, DepartmentGroup, PaymentModeRow
-from server.deps import EnrolledDep, MutationDep
+from server.deps import EnrolledDep, Mutation, MutationDep
 from server.errors import NotFound
+from server.journal.services import EventKind, journal
 from server.orders.schemas import Strict
 from server.orders.services import known_rate
 from till.money import InvalidAmount, from_json_amount
@@ -75,6 +76,25 @@ def get_catalog(
     return Response(body, headers={"ETag": tag}, media_type="application/json")
 
 
+def _journal(
+    mutation: Mutation,
+    session: Session,
+    actor: Actor,
+    part: str,
+    entry_id: str,
+    values: dict[str, Any] | None,
+) -> None:
+    """Every catalog change is journaled: what changed, and the entry as it now is."""
+    journal(
+        session,
+        mutation.services.keys,
+        actor.shop_id,
+        EventKind.CATALOG_CHANGED,
+        {"part": part, "id": entry_id, "removed": values is None, "entry": values},
+        actor=actor,
+    )
+
+
 def _department_exists(session: Session, shop_id: str, department_id: str | None) -> None:
     if department_id is not None:
         row = session.get(Department, (shop_id, department_id))
@@ -95,6 +115,7 @@ def put_article(
         values["vat_eat_in"] = known_rate(body.vat_eat_in)
         values["vat_take_away"] = known_rate(body.vat_take_away) if body.vat_take_away else None
         row = services.upsert(session, Article, (actor.shop_id, article_id), values)
+        _journal(mutation, session, actor, "articles", article_id, body.model_dump())
         return services.article_json(row)
 
     return mutation.respond(produce, roles=MANAGERS)
@@ -112,6 +133,7 @@ def put_department(
             if group is None or not group.active:
                 raise NotFound(f"There is no department group {body.group_id}.")
         services.upsert(session, Department, (actor.shop_id, department_id), body.model_dump())
+        _journal(mutation, session, actor, "departments", department_id, body.model_dump())
         return {"id": department_id, **body.model_dump()}
 
     return mutation.respond(produce, roles=MANAGERS)
@@ -125,6 +147,7 @@ def put_group(
 ) -> Response:
     def produce(session: Session, actor: Actor) -> dict[str, Any]:
         services.upsert(session, DepartmentGroup, (actor.shop_id, group_id), body.model_dump())
+        _journal(mutation, session, actor, "department-groups", group_id, body.model_dump())
         return {"id": group_id, **body.model_dump()}
 
     return mutation.respond(produce, roles=MANAGERS)
@@ -138,6 +161,7 @@ def put_payment_mode(
 ) -> Response:
     def produce(session: Session, actor: Actor) -> dict[str, Any]:
         services.upsert(session, PaymentModeRow, (actor.shop_id, code), body.model_dump())
+        _journal(mutation, session, actor, "payment-modes", code, body.model_dump())
         return {"code": code, **body.model_dump()}
 
     return mutation.respond(produce, roles=MANAGERS)
@@ -160,6 +184,7 @@ def remove_entry(kind: str, entry_id: str, mutation: MutationDep) -> Response:
 
     def produce(session: Session, actor: Actor) -> None:
         services.deactivate(session, model, (actor.shop_id, entry_id), what)
+        _journal(mutation, session, actor, kind, entry_id, None)
 
     mutation.respond(produce, roles=MANAGERS)
     return Response(status_code=204)

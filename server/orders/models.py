@@ -23,6 +23,8 @@ class OrderRow(Base):
         UniqueConstraint("shop_id", "internal_number"),
         UniqueConstraint("shop_id", "draft_id"),
         Index("ix_orders_shop_status", "shop_id", "status"),
+        Index("ix_orders_period", "period_id"),
+        Index("ix_orders_shop_value_date", "shop_id", "value_date"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -46,6 +48,8 @@ class OrderRow(Base):
     discount_rate: Mapped[str | None] = mapped_column(String(8))
     discount_amount: Mapped[int | None]
     corrects_order_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"))
+    # The register's period the order was validated in: what its Z counts.
+    period_id: Mapped[str | None] = mapped_column(String(32))
     draft_id: Mapped[str | None] = mapped_column(String(36))
     draft_created_at: Mapped[datetime | None]
     internal_number: Mapped[int | None]

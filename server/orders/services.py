@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 import orjson
 from sqlalchemy import Table, bindparam, func, select, update
@@ -26,6 +25,8 @@ from server.db import lock_shop
 from server.errors import Conflict, Invalid, NotFound
 from server.orders.models import OrderLineRow, OrderRow, OrderStatus, PaymentRow
 from server.orders.schemas import DraftIn, LineIn, LinePatch, OrderIn, OrderPatch
+from server.receipts.services import copies
+from server.registers.services import business_day, get_register, require_selling
 from server.sealing import services as sealing
 from server.sealing.keys import KeyStore
 from server.sealing.models import SealedRecordRow
@@ -111,9 +112,9 @@ _ORDER_VALIDATED = update(cast(Table, OrderRow.__table__)).where(
 _ARTICLE = select(Article).where(
     Article.shop_id == bindparam("shop_id"), Article.id == bindparam("article_id")
 )
-# What sealing an order takes besides the order: its shop, its register's name, the shop's key.
+# What sealing an order takes besides the order: its shop, its register, the shop's key.
 _SEALING = (
-    select(Shop, Register.name, ShopKey)
+    select(Shop, Register, ShopKey)
     .outerjoin(Register, (Register.shop_id == Shop.id) & (Register.id == bindparam("register_id")))
     .outerjoin(ShopKey, (ShopKey.shop_id == Shop.id) & ShopKey.retired_at.is_(None))
     .where(Shop.id == bindparam("shop_id"))
@@ -227,10 +228,12 @@ def order_json(
         is_fully_paid=order.is_fully_paid,
         draft_id=row.draft_id,
         record=None,
+        copies=None,
     )
     if record is not None:
         body["record"] = record
     elif row.status == OrderStatus.VALIDATED and row.internal_number is not None:
+        body["copies"] = copies(session, row.id)
         stored = session.scalar(
             select(SealedRecordRow.body).where(
                 SealedRecordRow.shop_id == row.shop_id,
@@ -319,13 +322,6 @@ class Change:
         return order_json(self.session, self.row, self.order, record)
 
 
-def _register(session: Session, shop_id: str, register_id: str) -> Register:
-    register = session.get(Register, (shop_id, register_id))
-    if register is None or not register.active:
-        raise NotFound(f"There is no register {register_id}.")
-    return register
-
-
 def _delivery(text: str) -> DeliveryMethod:
     try:
         return DeliveryMethod(text)
@@ -351,8 +347,13 @@ def new_row(
     user_id: str | None = None,
     corrects: OrderRow | None = None,
 ) -> OrderRow:
-    _register(session, actor.shop_id, register_id)
+    register = get_register(session, actor.shop_id, register_id)
+    shop = session.get(Shop, actor.shop_id)
+    if shop is None:
+        raise NotFound("This shop no longer exists.")
     now = utc_now()
+    # Seed `article_add_check.php`: an open register, and the shop's closure obligation met.
+    require_selling(session, shop, register, now)
     row = OrderRow(
         id=uuid.uuid4().hex,
         shop_id=actor.shop_id,
@@ -646,18 +647,13 @@ def _check_refund(session: Session, row: OrderRow, order: Order) -> None:
 # ---------------------------------------------------------------------------- validation
 
 
-def value_date(shop: Shop, moment: datetime) -> date:
-    """The shop's business day of a moment: a day starts at the shop's opening hour."""
-    local = moment.astimezone(ZoneInfo(shop.timezone))
-    return (local - timedelta(hours=shop.opening_hour)).date()
-
-
 @dataclass(frozen=True)
 class Validation:
     order: dict[str, Any]
     record: SealedRecord
     payments: list[SealedRecord]
     heads: dict[str, ChainHead]  # of every chain of the shop, these records included
+    signed_heads: dict[str, Any]  # the same, signed for the till to keep
 
 
 def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str) -> Validation:
@@ -673,22 +669,26 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     if not order.is_fully_paid:
         raise NotFullyPaid(f"{to_json_amount(order.amount_due)} € are still due on this order.")
     _check_refund(session, row, order)
-    shop, register_name, key_row = session.execute(
+    shop, register, key_row = session.execute(
         _SEALING, {"shop_id": actor.shop_id, "register_id": row.register_id}
     ).one()
     # The key is read before the lock: keys are only retired by making a new one, and a record
     # signed with the key retired a moment before still verifies (retired keys are kept).
     key = keys.open(key_row) if key_row is not None else keys.signing_key(session, shop.id)
-    names = _names(session, actor, row, register_name)
+    if register is None:
+        raise NotFound(f"There is no register {row.register_id}.")
+    names = _names(session, actor, row, register.name)
     # From here to the commit, as little as possible: the shop waits.
     lock_shop(session, shop.id)
     now = utc_now()
+    # Checked under the lock: a Z committed a moment ago has closed the period.
+    period = require_selling(session, shop, register, now)
     payments = []
     with sealing.Sealer(session, keys, shop.id, key) as sealer:
         order.internal_number = sealer.tips["order"].head.seq + 1
         order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
         order.validated_at = now
-        order.value_date = value_date(shop, now)
+        order.value_date = business_day(shop, now)
         record = sealer.append("order", {**to_record(order), **names}, now)
         change_left = order.change_due
         for index, payment in enumerate(order.payments):
@@ -728,6 +728,7 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
         "validated_at": now,
         "value_date": order.value_date,
         "seal": record.hash,
+        "period_id": period.id,
         "final_price": order.totals.final_price,
         "total_vat": order.totals.total_vat,
         "revision": row.revision + 1,
@@ -737,7 +738,10 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
     for name, value in validated.items():
         set_committed_value(row, name, value)
     body = order_json(session, row, order, record.as_json())
-    return Validation(body, record, payments, sealer.heads())
+    body["copies"] = dict.fromkeys(("receipt", "invoice"), 0)
+    heads = sealer.heads()
+    signed = sealing.signed_heads(key, shop.id, heads, now)
+    return Validation(body, record, payments, heads, signed)
 
 
 def _names(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.accounts.services import Actor
 from server.deps import MutationDep, ReaderDep
+from server.journal.services import EventKind, journal
 from server.orders import services
 from server.orders.models import OrderStatus
 from server.orders.schemas import (
@@ -118,12 +120,11 @@ def validate_order(order_id: str, mutation: MutationDep) -> Response:
 
     def produce(session: Session, actor: Actor) -> dict[str, Any]:
         validation = services.validate_order(session, keys, actor, order_id)
+        signed = validation.signed_heads
         return {
             **validation.order,
-            "chain_heads": {
-                name: {"seq": head.seq, "hash": head.hash}
-                for name, head in validation.heads.items()
-            },
+            "chain_heads": signed["chain_heads"],
+            "chain_heads_signature": signed["chain_heads_signature"],
         }
 
     return mutation.respond(produce, on_commit=mutation.services.metrics.validated)
@@ -132,15 +133,50 @@ def validate_order(order_id: str, mutation: MutationDep) -> Response:
 @router.post("/orders/{order_id}/refund", status_code=201)
 def refund_order(order_id: str, body: RefundIn, mutation: MutationDep) -> Response:
     """An open corrective order cancelling a validated one (managers)."""
-    return mutation.respond(
-        lambda session, actor: services.refund_order(session, actor, order_id, body.register_id),
-        status=201,
-    )
+    keys = mutation.services.keys
+
+    def produce(session: Session, actor: Actor) -> dict[str, Any]:
+        correction = services.refund_order(session, actor, order_id, body.register_id)
+        journal(
+            session,
+            keys,
+            actor.shop_id,
+            EventKind.CORRECTION_OPENED,
+            {
+                "order_id": correction["id"],
+                "corrects_order_id": order_id,
+                "corrects_public_number": services.get_row(session, actor, order_id).public_number,
+            },
+            actor=actor,
+            register_id=body.register_id,
+        )
+        return correction
+
+    return mutation.respond(produce, status=201)
 
 
 @router.post("/drafts/import")
 def import_drafts(body: DraftBatchIn, mutation: MutationDep) -> Response:
     """Open orders from drafts made offline, one result per draft, idempotent by draft id."""
-    return mutation.respond(
-        lambda session, actor: {"results": services.import_drafts(session, actor, body.drafts)}
-    )
+    keys = mutation.services.keys
+
+    def produce(session: Session, actor: Actor) -> dict[str, Any]:
+        results = services.import_drafts(session, actor, body.drafts)
+        counts = Counter(result["status"] for result in results)
+        journal(
+            session,
+            keys,
+            actor.shop_id,
+            EventKind.DRAFTS_IMPORTED,
+            {
+                "drafts": len(results),
+                "imported": counts["imported"],
+                "already_imported": counts["already_imported"],
+                "rejected": counts["rejected"],
+                "late": sum(1 for result in results if result.get("late")),
+            },
+            actor=actor,
+        )
+        return {"results": results}
+
+    return mutation.respond(produce)

@@ -24,7 +24,7 @@ from till.fiscal.keys import ShopKey as SigningKey
 from till.fiscal.keys import exact_hex
 from till.fiscal.records import CHAINS, ChainHead, SealedRecord, record_digest, seal
 from till.fiscal.verify import ChainVerifier, Defect
-from till.timestamps import as_utc
+from till.timestamps import as_utc, to_utc_iso
 
 VERIFY_BATCH = 2_000
 MAX_SEQ = 2**31 - 1  # the seq column is a 32-bit integer
@@ -79,6 +79,30 @@ def chain_tips(session: Session, shop_id: str) -> dict[str, Tip]:
 
 def chain_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
     return {chain: tip.head for chain, tip in chain_tips(session, shop_id).items()}
+
+
+def signed_heads(
+    key: SigningKey, shop_id: str, heads: Mapping[str, ChainHead], now: datetime
+) -> dict[str, Any]:
+    """The shop's chain heads, signed: a till keeps the last it was shown, and a server that
+    later shows fewer records (restored from an old backup, truncated) cannot hide it.
+
+    The signature is Ed25519 over the canonical JSON of `{shop_id, chain_heads, signed_at}`.
+    """
+    chain_heads = {chain: {"seq": head.seq, "hash": head.hash} for chain, head in heads.items()}
+    signed_at = to_utc_iso(now)
+    message = canonical_json(
+        {"shop_id": shop_id, "chain_heads": chain_heads, "signed_at": signed_at}
+    )
+    return {
+        "shop_id": shop_id,
+        "chain_heads": chain_heads,
+        "chain_heads_signature": {
+            "key_id": key.key_id,
+            "signed_at": signed_at,
+            "signature": key.sign(message).hex(),
+        },
+    }
 
 
 class Sealer:
@@ -252,12 +276,38 @@ def expected_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
     return heads
 
 
+def closure_heads(session: Session, shop_id: str) -> dict[str, ChainHead]:
+    """The heads the last closure recorded: records removed from a chain's end since the last Z
+    or closing are noticed even when the tables were cleaned up too."""
+    body = session.scalar(
+        select(SealedRecordRow.body)
+        .where(SealedRecordRow.shop_id == shop_id, SealedRecordRow.chain == "closure")
+        .order_by(SealedRecordRow.seq.desc())
+        .limit(1)
+    )
+    if body is None:
+        return {}
+    try:
+        recorded = orjson.loads(body).get("chain_heads") or {}
+        return {
+            chain: ChainHead(int(head["seq"]), str(head["hash"]))
+            for chain, head in recorded.items()
+            if chain in CHAINS
+        }
+    except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        return {}  # a damaged closure record is reported by the verifier itself
+
+
 def verify_shop(
     session: Session, shop_id: str, heads: Mapping[str, ChainHead] | None = None
 ) -> VerificationReport:
     """Verify every chain of the shop as stored: seals, signatures, links, gaps, and the tail
-    against `heads` known elsewhere (the orders table by default; closures and tills add theirs)."""
-    known = {**expected_heads(session, shop_id), **(heads or {})}
+    against heads known elsewhere: the orders table, the last closure, and `heads` (a till's)."""
+    known: dict[str, ChainHead] = {}
+    for source in (expected_heads(session, shop_id), closure_heads(session, shop_id), heads or {}):
+        for chain, head in source.items():
+            if chain not in known or head.seq > known[chain].seq:
+                known[chain] = head
     verifier = ChainVerifier(key_ring(session, shop_id), shop=shop_id, heads=known)
     defects: list[Defect] = []
     for chain in CHAINS:
@@ -278,6 +328,44 @@ def verify_shop(
         for chain in CHAINS
     }
     return VerificationReport(shop_id, chains, defects)
+
+
+def check_heads(session: Session, shop_id: str, heads: Mapping[str, ChainHead]) -> dict[str, Any]:
+    """Is each head (seq, hash) once shown still in its chain, with the same hash?"""
+    problems = []
+    for chain, head in sorted(heads.items()):
+        if chain not in CHAINS:
+            raise Invalid(f"There is no chain {chain}; the chains are {', '.join(CHAINS)}.")
+        if head.seq == 0:
+            continue
+        stored = session.scalar(
+            select(SealedRecordRow.hash).where(
+                SealedRecordRow.shop_id == shop_id,
+                SealedRecordRow.chain == chain,
+                SealedRecordRow.seq == head.seq,
+            )
+        )
+        if stored is None:
+            problems.append(
+                {
+                    "chain": chain,
+                    "seq": head.seq,
+                    "problem": "missing",
+                    "message": f"The {chain} chain no longer holds record {head.seq}, which was "
+                    "shown before: it was truncated or the database was rolled back.",
+                }
+            )
+        elif stored != head.hash:
+            problems.append(
+                {
+                    "chain": chain,
+                    "seq": head.seq,
+                    "problem": "replaced",
+                    "message": f"Record {head.seq} of the {chain} chain is not the one shown "
+                    "before: the chain was rewritten from there.",
+                }
+            )
+    return {"shop_id": shop_id, "ok": not problems, "problems": problems}
 
 
 def check_record(session: Session, shop_id: str, record: Mapping[str, Any]) -> dict[str, Any]:

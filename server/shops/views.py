@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from server.deps import ReaderDep, ReadSession
 from server.errors import NotFound
 from server.sealing.keys import public_keys
-from server.shops.models import Register, Shop
+from server.shops.models import Shop
 from till.timestamps import to_utc_iso
 
 router = APIRouter(tags=["shop"])
@@ -37,16 +36,6 @@ def get_shop(reader: ReaderDep) -> dict[str, Any]:
     if shop is None:
         raise NotFound("This shop no longer exists.")
     return shop_json(shop)
-
-
-@router.get("/registers")
-def list_registers(reader: ReaderDep) -> list[dict[str, Any]]:
-    rows = reader.session.scalars(
-        select(Register)
-        .where(Register.shop_id == reader.actor.shop_id, Register.active.is_(True))
-        .order_by(Register.id)
-    )
-    return [{"id": row.id, "name": row.name} for row in rows]
 
 
 @router.get("/shops/{shop_id}/public-keys")

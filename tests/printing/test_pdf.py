@@ -146,7 +146,7 @@ def test_the_legal_footer_is_printed_only_when_configured(
 def test_only_later_copies_say_duplicata(breakfast_record: dict[str, Any], original: str) -> None:
     assert "DUPLICATA" not in original
     copy = _text(_pdf(breakfast_record, copy=2))
-    assert "DUPLICATA n°2" in copy
+    assert "DUPLICATA n°1" in copy  # the second copy
     assert "Document édité le 21/11/2026 à 09:16" in copy
 
 
@@ -195,7 +195,7 @@ def test_a_long_order_repeats_the_header_and_duplicata_on_every_page() -> None:
     pages = _pages(_pdf(record, copy=3))
     assert len(pages) >= 2
     for number, page in enumerate(pages, start=1):
-        assert "DUPLICATA n°3" in page
+        assert "DUPLICATA n°2" in page
         assert f"page {number} / {len(pages)}" in page
     # The lines table's header starts again on the page where the lines go on.
     assert all("Désignation Qté P.U. TTC" in page for page in pages[:2])

@@ -128,7 +128,7 @@ def test_a_duplicata_says_so_with_its_number() -> None:
     printed = paper(original(copy=2))
     duplicata = [line for line in printed.lines if "DUPLICATA" in line.text]
     assert len(duplicata) == 1
-    assert duplicata[0].text.strip() == "DUPLICATA n°2"
+    assert duplicata[0].text.strip() == "DUPLICATA n°1"  # the second copy
     assert duplicata[0].large and duplicata[0].bold
     assert any("Réimprimé le 21/11/2026 09:16" in line for line in printed.text)
 

@@ -80,6 +80,7 @@ def make_settings(data_dir: Path, url: str) -> Settings:
         master_key=secrets.token_hex(32),
         pin_cost=TEST_PIN_COST,
         log_level="WARNING",
+        closing_check_seconds=0,
     )
 
 

@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from server.accounts.services import new_enrollment_code
+from server.accounts.models import Role
+from server.accounts.services import Actor, new_enrollment_code
 from server.db import Database
 from server.deps import Services
+from server.registers import services as registers
 from server.shops.services import ShopSetup, create_shop
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo" / "shop.json"
@@ -35,14 +37,32 @@ def demo_setup(shop_id: str) -> ShopSetup:
     return ShopSetup.from_json(data)
 
 
-def new_shop(services: Services, **shop_fields: Any) -> str:
-    """A fresh demo shop with a unique id, so tests sharing a database never meet."""
+def new_shop(services: Services, *, open_registers: bool = True, **shop_fields: Any) -> str:
+    """A fresh demo shop with a unique id, so tests sharing a database never meet; its registers
+    opened with a float of 100.00 € unless told otherwise."""
     shop_id = f"T-{uuid.uuid4().hex[:12]}"
     setup = demo_setup(shop_id)
     setup.shop.update(shop_fields)
     with services.database.transaction() as session:
         create_shop(session, services.keys, setup, pin_cost=TEST_PIN_COST)
+    if open_registers:
+        for register in setup.registers:
+            open_register(services, shop_id, register["id"])
     return shop_id
+
+
+def manager(shop_id: str) -> Actor:
+    """The demo shop's manager, as a service sees her (for what tests do behind the API)."""
+    return Actor(shop_id, "u-claire", "Claire", Role.MANAGER, "test-device")
+
+
+def open_register(
+    services: Services, shop_id: str, register_id: str, *, float_: int = 10_000, now: Any = None
+) -> None:
+    with services.database.transaction() as session:
+        registers.open_register(
+            session, services.keys, manager(shop_id), register_id, float_, now=now
+        )
 
 
 def enrollment_code(services: Services, shop_id: str) -> str:

@@ -29,7 +29,7 @@ from server.db import Base, Database
 from server.deps import Services
 from server.orders.models import OrderRow
 from server.shops.models import Register
-from tests.server.helpers import Till, enroll, enrollment_code, new_shop
+from tests.server.helpers import Till, enroll, enrollment_code, new_shop, open_register
 from till.timestamps import to_utc_iso, utc_now
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -66,6 +66,8 @@ class Scene:
     payment: str
     paid_order: str  # open, fully paid: ready to validate
     validated_order: str
+    closed_register: str  # closed by a Z
+    closure_seq: int
     record: dict[str, Any] = field(repr=False)
 
     def markers(self) -> set[str]:
@@ -84,6 +86,7 @@ class Scene:
             self.payment,
             self.paid_order,
             self.validated_order,
+            self.closed_register,
             self.record["hash"],
         }
 
@@ -91,9 +94,12 @@ class Scene:
 def build_scene(client: TestClient, services: Services) -> Scene:
     shop_id = new_shop(services)
     tag = uuid.uuid4().hex[:8]
-    register = f"R-{tag}"
+    register, closed_register = f"R-{tag}", f"Z-{tag}"
     with services.database.transaction() as session:
         session.add(Register(shop_id=shop_id, id=register, name="Caisse du fond", active=True))
+        session.add(Register(shop_id=shop_id, id=closed_register, name="Caisse 3", active=True))
+    open_register(services, shop_id, register)
+    open_register(services, shop_id, closed_register)
     device = enroll(client, services, shop_id)
     tills = {role: device.log_in(user) for role, user in ROLES.items()}
     manager, cashier = tills["manager"], tills["cashier"]
@@ -120,6 +126,11 @@ def build_scene(client: TestClient, services: Services) -> Scene:
     )
 
     validated = cashier.sale("creme", "croissant", mode="cash")
+    closed = cashier.ok(
+        "POST",
+        f"/registers/{closed_register}/close",
+        json={"counted": {"cash": "100.00"}, "float_left": "100.00"},
+    )
 
     open_order = cashier.new_order(register)
     line = cashier.add(open_order["id"], article)["lines"][0]["id"]
@@ -152,6 +163,8 @@ def build_scene(client: TestClient, services: Services) -> Scene:
         payment=payment,
         paid_order=paid_order["id"],
         validated_order=validated["id"],
+        closed_register=closed_register,
+        closure_seq=closed["closure"]["seq"],
         record=validated["record"],
     )
 
@@ -226,6 +239,30 @@ def _rejected_as_unknown(body: Any) -> None:
 
 def _not_valid_here(body: Any) -> None:
     assert not body["valid"] and not body["key_known"], body
+
+
+def _not_held_here(body: Any) -> None:
+    assert not body["ok"] and body["problems"], body
+
+
+def _empty(body: Any) -> None:
+    assert body == [], body
+
+
+def _offline(register: str) -> dict[str, Any]:
+    return {
+        "register_id": register,
+        "started_at": "2026-01-05T08:00:00Z",
+        "ended_at": "2026-01-05T08:20:00Z",
+        "drafts": 2,
+    }
+
+
+def _heads(record: dict[str, Any]) -> dict[str, Any]:
+    return {"chain_heads": {"order": {"seq": record["seq"], "hash": record["hash"]}}}
+
+
+CLOSE = {"counted": {"cash": "100.00"}, "float_left": "100.00"}
 
 
 ARTICLE = {"label": "Tarte du jour", "price": "4.00", "vat_eat_in": "10"}
@@ -425,7 +462,74 @@ ROUTES: dict[str, Route] = {
             ),
         ],
     ),
+    # --- registers and closures
+    "POST /registers/{register_id}/open": Route(
+        lambda s: Call(f"/registers/{s.closed_register}/open", json={"float": "120.00"}),
+        foreign=lambda a, b: [
+            Call(f"/registers/{b.closed_register}/open", json={"float": "120.00"}),
+        ],
+    ),
+    "POST /registers/{register_id}/cash-movements": Route(
+        lambda s: Call(
+            f"/registers/{s.register}/cash-movements",
+            json={"kind": "out", "amount": "5.00", "reason": "Lait"},
+        ),
+        foreign=lambda a, b: [
+            Call(
+                f"/registers/{b.register}/cash-movements",
+                json={"kind": "out", "amount": "5.00", "reason": "Lait"},
+            ),
+        ],
+    ),
+    "POST /registers/{register_id}/x-report": Route(
+        lambda s: Call(f"/registers/{s.register}/x-report"),
+        foreign=lambda a, b: [Call(f"/registers/{b.register}/x-report")],
+    ),
+    "POST /registers/{register_id}/close": Route(
+        lambda s: Call(f"/registers/{s.register}/close", json=CLOSE),
+        foreign=lambda a, b: [Call(f"/registers/{b.register}/close", json=CLOSE)],
+    ),
+    "GET /closures": Route(
+        lambda s: Call("/closures"),
+        foreign=lambda a, b: [
+            Call("/closures", params={"register_id": b.closed_register}, status=200, check=_empty)
+        ],
+    ),
+    "GET /closures/{seq}": Route(
+        lambda s: Call(f"/closures/{s.closure_seq}"),
+        # A seq is a place in the caller's own chain: B's seq reads A's closure, or nothing.
+        foreign=lambda a, b: [
+            Call(f"/closures/{b.closure_seq}", status=200),
+            Call("/closures/9999"),
+        ],
+    ),
+    # --- receipts
+    "POST /orders/{order_id}/issuances": Route(
+        lambda s: Call(f"/orders/{s.validated_order}/issuances", json={"channel": "print"}),
+        foreign=lambda a, b: [
+            Call(f"/orders/{b.validated_order}/issuances", json={"channel": "print"}),
+        ],
+    ),
+    "GET /orders/{order_id}/issuances": Route(
+        lambda s: Call(f"/orders/{s.validated_order}/issuances"),
+        foreign=lambda a, b: [Call(f"/orders/{b.validated_order}/issuances")],
+    ),
+    # --- journal
+    "POST /offline-periods": Route(
+        lambda s: Call("/offline-periods", json=_offline(s.register)),
+        foreign=lambda a, b: [Call("/offline-periods", json=_offline(b.register))],
+    ),
+    "GET /events": Route(lambda s: Call("/events")),
     # --- verification
+    "GET /chain-heads": Route(lambda s: Call("/chain-heads")),
+    "POST /verification/heads": Route(
+        lambda s: Call("/verification/heads", json=_heads(s.record)),
+        accountant="reads only: checks heads once shown against the shop's chains",
+        foreign=lambda a, b: [
+            # B's head is not in A's chains (A's record at that seq is another one).
+            Call("/verification/heads", json=_heads(b.record), status=200, check=_not_held_here),
+        ],
+    ),
     "GET /verification/chains": Route(lambda s: Call("/verification/chains")),
     "POST /verification/record": Route(
         lambda s: Call("/verification/record", json=s.record),

@@ -36,6 +36,11 @@ PERIMETER = (
     "server/sealing/services.py",
     "server/orders/services.py",
     "server/migrations/versions/0001_initial_schema.py",
+    "server/migrations/versions/0003_registers_closures_journal_issuances.py",
+    "server/registers/services.py",
+    "server/closures/services.py",
+    "server/receipts/services.py",
+    "server/journal/services.py",
     "till/fiscal/perimeter.py",
     "docs/sealing.md",
 )
