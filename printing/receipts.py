@@ -75,7 +75,9 @@ def receipt(
     title = "TICKET DE REMBOURSEMENT" if refund else "TICKET DE CAISSE"
     blocks: list[Block] = [*shop_header(shop), Rule(), Text(title, Align.CENTER, bold=True)]
     if issuance.is_duplicata:
-        blocks.append(Text(f"DUPLICATA n°{issuance.duplicata_number}", Align.CENTER, bold=True, large=True))
+        blocks.append(
+            Text(f"DUPLICATA n°{issuance.duplicata_number}", Align.CENTER, bold=True, large=True)
+        )
         blocks.append(Text(f"Réimprimé le {_when(shop, issuance.issued_at)}", Align.CENTER))
     blocks += [
         Columns(f"N° {record['public_number']}", f"Interne {record['internal_number']}"),
