@@ -8,7 +8,7 @@ whether records were removed from the end of a chain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -35,7 +35,7 @@ from server.registers.services import (
 )
 from server.sealing.keys import KeyStore
 from server.sealing.models import SealedRecordRow
-from server.sealing.services import Sealer
+from server.sealing.services import Sealer, stored_record
 from server.shops.models import Shop
 from till.fiscal.records import ChainHead, SealedRecord
 from till.money import from_json_amount, parse_rate, to_json_amount, to_json_rate
@@ -136,43 +136,43 @@ class Figures:
         )
 
 
-def _order_records(session: Session, condition: Any) -> Iterable[str]:
-    return session.scalars(
-        select(SealedRecordRow.body)
-        .join(
-            OrderRow,
-            and_(
-                SealedRecordRow.shop_id == OrderRow.shop_id,
-                SealedRecordRow.chain == "order",
-                SealedRecordRow.seq == OrderRow.internal_number,
-            ),
+# Seqs per statement when records are read by seq: under every database's parameter limit.
+SEQ_BATCH = 500
+
+
+def _bodies(session: Session, shop_id: str, chain: str, seqs: list[int]) -> Iterator[str]:
+    """The stored records of a chain at these seqs, in seq order. Read by seq, the orders
+    table leading: the planner never scans the whole chain for one day."""
+    for start in range(0, len(seqs), SEQ_BATCH):
+        yield from session.scalars(
+            select(SealedRecordRow.body)
+            .where(
+                SealedRecordRow.shop_id == shop_id,
+                SealedRecordRow.chain == chain,
+                SealedRecordRow.seq.in_(seqs[start : start + SEQ_BATCH]),
+            )
+            .order_by(SealedRecordRow.seq)
         )
-        .where(condition, OrderRow.status == OrderStatus.VALIDATED)
-        .order_by(SealedRecordRow.seq)
+
+
+def figures_of(session: Session, shop_id: str, condition: Any) -> Figures:
+    """The figures of the shop's validated orders that match `condition` (on `OrderRow`)."""
+    validated = and_(
+        OrderRow.shop_id == shop_id, OrderRow.status == OrderStatus.VALIDATED, condition
     )
-
-
-def _payment_records(session: Session, condition: Any) -> Iterable[str]:
-    return session.scalars(
-        select(SealedRecordRow.body)
-        .join(PaymentRow, SealedRecordRow.seq == PaymentRow.record_seq)
+    order_seqs = session.scalars(
+        select(OrderRow.internal_number).where(validated).order_by(OrderRow.internal_number)
+    ).all()
+    payment_seqs = session.scalars(
+        select(PaymentRow.record_seq)
         .join(OrderRow, OrderRow.id == PaymentRow.order_id)
-        .where(
-            condition,
-            OrderRow.status == OrderStatus.VALIDATED,
-            SealedRecordRow.shop_id == OrderRow.shop_id,
-            SealedRecordRow.chain == "payment",
-        )
-        .order_by(SealedRecordRow.seq)
-    )
-
-
-def figures_of(session: Session, condition: Any) -> Figures:
-    """The figures of the validated orders that match `condition` (on `OrderRow`)."""
+        .where(validated)
+        .order_by(PaymentRow.record_seq)
+    ).all()
     figures = Figures()
-    for body in _order_records(session, condition):
+    for body in _bodies(session, shop_id, "order", [seq for seq in order_seqs if seq]):
         figures.add_order(orjson.loads(body))
-    for body in _payment_records(session, condition):
+    for body in _bodies(session, shop_id, "payment", [seq for seq in payment_seqs if seq]):
         figures.add_payment(orjson.loads(body))
     return figures
 
@@ -201,7 +201,7 @@ def _register_fields(
     """The figures of a register's period so far, a Z's fields or an X's; with the code of the
     mode the float belongs to."""
     register = get_register(session, actor.shop_id, register_id)
-    figures = figures_of(session, OrderRow.period_id == period.id)
+    figures = figures_of(session, actor.shop_id, OrderRow.period_id == period.id)
     movements = session.scalars(
         select(CashMovement).where(CashMovement.period_id == period.id).order_by(CashMovement.at)
     ).all()
@@ -427,9 +427,7 @@ def close_due_periods(
     sealed: list[SealedRecord] = []
     with Sealer(session, keys, shop_id) as sealer:
         while day <= last_day:
-            figures = figures_of(
-                session, and_(OrderRow.shop_id == shop_id, OrderRow.value_date == day)
-            )
+            figures = figures_of(session, shop_id, OrderRow.value_date == day)
             sealed.append(
                 _seal_closing(
                     sealer, ClosureKind.DAILY, day.isoformat(), day, day, figures, grand_totals, now
@@ -545,14 +543,7 @@ def _seal_closing(
 
 
 def closure_json(session: Session, shop_id: str, seq: int) -> dict[str, Any]:
-    body = session.scalar(
-        select(SealedRecordRow.body).where(
-            SealedRecordRow.shop_id == shop_id,
-            SealedRecordRow.chain == "closure",
-            SealedRecordRow.seq == seq,
-        )
-    )
-    if body is None:
+    record = stored_record(session, shop_id, "closure", seq)
+    if record is None:
         raise NotFound(f"There is no closure {seq}.")
-    loaded: dict[str, Any] = orjson.loads(body)
-    return loaded
+    return record

@@ -8,15 +8,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
-import orjson
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from server.db import lock_shop
 from server.journal.models import EventRow
 from server.sealing.keys import KeyStore
-from server.sealing.models import SealedRecordRow
-from server.sealing.services import Sealer
+from server.sealing.services import Sealer, stored_record
 from till.fiscal.records import SealedRecord
 from till.timestamps import to_utc_iso, utc_now
 
@@ -127,14 +125,8 @@ def journal_start(
     lock_shop(session, shop_id)
     seq = last_event(session, shop_id, (EventKind.SERVER_STARTED, EventKind.NEW_VERSION))
     if seq is not None:
-        body = session.scalar(
-            select(SealedRecordRow.body).where(
-                SealedRecordRow.shop_id == shop_id,
-                SealedRecordRow.chain == "event",
-                SealedRecordRow.seq == seq,
-            )
-        )
-        before = orjson.loads(body)["details"] if body else {}
+        record = stored_record(session, shop_id, "event", seq)
+        before = record["details"] if record else {}
         if (before.get("version"), before.get("fingerprint")) != (version, fingerprint):
             kind = EventKind.NEW_VERSION
             details["previous_version"] = before.get("version")

@@ -10,7 +10,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,8 +20,7 @@ from server.journal.services import EventKind, append_event
 from server.orders.models import OrderRow, OrderStatus
 from server.receipts.models import IssuanceRow
 from server.sealing.keys import KeyStore
-from server.sealing.models import SealedRecordRow
-from server.sealing.services import Sealer
+from server.sealing.services import Sealer, stored_record
 from server.shops.models import ShopKey
 from till.fiscal.proof import sign_receipt
 from till.timestamps import to_utc_iso, utc_now
@@ -71,15 +69,9 @@ def issue(
         raise NotValidated(
             "A receipt or an invoice exists only for a validated order: validate it first."
         )
-    record = orjson.loads(
-        session.scalars(
-            select(SealedRecordRow.body).where(
-                SealedRecordRow.shop_id == actor.shop_id,
-                SealedRecordRow.chain == "order",
-                SealedRecordRow.seq == order.internal_number,
-            )
-        ).one()
-    )
+    record = stored_record(session, actor.shop_id, "order", order.internal_number)
+    if record is None:
+        raise NotFound(f"The sealed record of order {order.public_number} is missing.")
     key_row = session.get(ShopKey, record["key_id"])
     if key_row is None:
         raise NotFound(f"The key {record['key_id']} that sealed this order is not known.")

@@ -182,6 +182,21 @@ def append(
         return sealer.append(chain, fields, now)
 
 
+def stored_record(session: Session, shop_id: str, chain: str, seq: int) -> dict[str, Any] | None:
+    """One stored record of a chain, parsed; None when there is none at that seq."""
+    body = session.scalar(
+        select(SealedRecordRow.body).where(
+            SealedRecordRow.shop_id == shop_id,
+            SealedRecordRow.chain == chain,
+            SealedRecordRow.seq == seq,
+        )
+    )
+    if body is None:
+        return None
+    record: dict[str, Any] = orjson.loads(body)
+    return record
+
+
 def stored_records(session: Session, shop_id: str, chain: str) -> Iterator[Any]:
     """A chain's records in seq order, parsed, read in batches so memory stays flat."""
     last = 0
