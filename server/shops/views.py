@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
+from pydantic import Field
+from sqlalchemy.orm import Session
 
-from server.deps import ReaderDep, ReadSession
+from server.accounts.services import MANAGERS, Actor
+from server.deps import MutationDep, ReaderDep, ReadSession
 from server.errors import NotFound
+from server.journal.services import EventKind, journal
+from server.orders.schemas import Strict
 from server.sealing.keys import public_keys
 from server.shops.models import Shop
 from till.timestamps import to_utc_iso
@@ -36,6 +41,48 @@ def get_shop(reader: ReaderDep) -> dict[str, Any]:
     if shop is None:
         raise NotFound("This shop no longer exists.")
     return shop_json(shop)
+
+
+class ShopPatch(Strict):
+    """The settings a manager may change; the SIRET and the time zone are set at creation."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=6)
+    vat_number: str | None = Field(default=None, max_length=20)
+    opening_hour: int | None = Field(default=None, ge=0, le=23)
+    closure_obligation: Literal["none", "daily", "monthly", "yearly"] | None = None
+    legal_footer: str | None = Field(default=None, max_length=500)
+    delivery_choice_required: bool | None = None
+
+
+@router.patch("/shop")
+def change_shop(body: ShopPatch, mutation: MutationDep) -> Response:
+    """Change the shop's settings; each change is journaled with the value before and after."""
+    keys = mutation.services.keys
+
+    def produce(session: Session, actor: Actor) -> dict[str, Any]:
+        shop = session.get(Shop, actor.shop_id)
+        if shop is None:
+            raise NotFound("This shop no longer exists.")
+        before = shop_json(shop)
+        for name in body.model_fields_set:
+            value = getattr(body, name)
+            if name == "address":
+                value = "\n".join(value or [])
+            elif value is None and name not in ("vat_number", "legal_footer"):
+                continue  # a setting that cannot be empty stays as it is
+            setattr(shop, name, value)
+        after = shop_json(shop)
+        changes = {
+            name: {"before": before[name], "after": after[name]}
+            for name in after
+            if before[name] != after[name]
+        }
+        if changes:
+            journal(session, keys, actor.shop_id, EventKind.SETTINGS_CHANGED, changes, actor=actor)
+        return after
+
+    return mutation.respond(produce, roles=MANAGERS)
 
 
 @router.get("/shops/{shop_id}/public-keys")

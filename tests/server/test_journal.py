@@ -207,3 +207,25 @@ def test_a_till_remembered_head_reveals_a_truncation(services: Services, cashier
         422,
         "invalid",
     )
+
+
+def test_settings_changes_are_journaled(manager: Till, cashier: Till) -> None:
+    changed = manager.ok(
+        "PATCH", "/shop", json={"legal_footer": "Système de caisse sécurisé", "opening_hour": 5}
+    )
+    assert (changed["legal_footer"], changed["opening_hour"]) == ("Système de caisse sécurisé", 5)
+    assert manager.ok("GET", "/shop") == changed
+    [event] = events(manager, kind="settings_changed")
+    assert event["details"] == {
+        "legal_footer": {"before": None, "after": "Système de caisse sécurisé"},
+        "opening_hour": {"before": 6, "after": 5},
+    }
+    manager.ok("PATCH", "/shop", json={"opening_hour": 5})  # no change, nothing journaled
+    assert len(events(manager, kind="settings_changed")) == 1
+    error_of(cashier.request("PATCH", "/shop", json={"opening_hour": 7}), 403, "forbidden")
+    error_of(
+        manager.request("PATCH", "/shop", json={"closure_obligation": "weekly"}),
+        422,
+        "invalid_request",
+    )
+    error_of(manager.request("PATCH", "/shop", json={"siret": "1"}), 422, "invalid_request")

@@ -325,6 +325,11 @@ ROUTES: dict[str, Route] = {
     ),
     # --- shop
     "GET /shop": Route(lambda s: Call("/shop")),
+    # Names no object: it changes the caller's own shop.
+    "PATCH /shop": Route(
+        lambda s: Call("/shop", json={"legal_footer": "Merci de votre visite"}),
+        foreign=lambda a, b: [Call("/shop", json={"name": "Autre"}, status=200)],
+    ),
     "GET /registers": Route(lambda s: Call("/registers")),
     # Public by design: anyone holding a record or an archive of a shop checks it with these.
     "GET /shops/{shop_id}/public-keys": Route(
