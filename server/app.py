@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.accounts.views import router as accounts_router
+from server.archives.views import router as archives_router
 from server.catalog.views import router as catalog_router
 from server.closures.schedule import ShopClosings
 from server.closures.views import router as closures_router
@@ -239,6 +240,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         closures_router,
         journal_router,
         sealing_router,
+        archives_router,
     ):
         app.include_router(router)
 

@@ -68,6 +68,7 @@ class Scene:
     validated_order: str
     closed_register: str  # closed by a Z
     closure_seq: int
+    archive: int
     record: dict[str, Any] = field(repr=False)
 
     def markers(self) -> set[str]:
@@ -165,6 +166,7 @@ def build_scene(client: TestClient, services: Services) -> Scene:
         validated_order=validated["id"],
         closed_register=closed_register,
         closure_seq=closed["closure"]["seq"],
+        archive=manager.ok("POST", "/archives", json=ARCHIVE_PERIOD)["id"],
         record=validated["record"],
     )
 
@@ -265,6 +267,7 @@ def _heads(record: dict[str, Any]) -> dict[str, Any]:
 CLOSE = {"counted": {"cash": "100.00"}, "float_left": "100.00"}
 
 
+ARCHIVE_PERIOD = {"start": "2025-01-01", "end": "2025-01-31"}
 ARTICLE = {"label": "Tarte du jour", "price": "4.00", "vat_eat_in": "10"}
 
 ROUTES: dict[str, Route] = {
@@ -536,6 +539,19 @@ ROUTES: dict[str, Route] = {
         ],
     ),
     "GET /verification/chains": Route(lambda s: Call("/verification/chains")),
+    # --- archives
+    "POST /archives": Route(
+        lambda s: Call("/archives", json=ARCHIVE_PERIOD),
+        unscoped="names no object: it archives the records of the caller's own shop",
+    ),
+    "GET /archives": Route(lambda s: Call("/archives")),
+    **{
+        f"GET /archives/{{archive_id}}/{kind}": Route(
+            lambda s, kind=kind: Call(f"/archives/{s.archive}/{kind}"),
+            foreign=lambda a, b, kind=kind: [Call(f"/archives/{b.archive}/{kind}")],
+        )
+        for kind in ("zip", "sig", "pub")
+    },
     "POST /verification/record": Route(
         lambda s: Call("/verification/record", json=s.record),
         accountant="reads only: checks a record against the shop's chain",

@@ -29,6 +29,7 @@ PERIMETER = (
     "till/fiscal/reader.py",
     "till/fiscal/cli.py",
     "till/fiscal/proof.py",
+    "till/fiscal/archive.py",
     "printing/receipts.py",
     "printing/pdf.py",
     "server/db.py",
@@ -36,13 +37,17 @@ PERIMETER = (
     "server/sealing/services.py",
     "server/orders/services.py",
     "server/migrations/versions/0001_initial_schema.py",
+    "server/migrations/versions/0002_archives.py",
     "server/migrations/versions/0003_registers_closures_journal_issuances.py",
     "server/registers/services.py",
     "server/closures/services.py",
     "server/receipts/services.py",
     "server/journal/services.py",
+    "server/archives/services.py",
+    "resources/archive/verifier_archive.html",
     "till/fiscal/perimeter.py",
     "docs/sealing.md",
+    "docs/archives.md",
 )
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
-from io import BufferedReader
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -29,6 +28,14 @@ class UnreadableInput(TillError):
     code = "unreadable_input"
 
 
+class ByteStream(Protocol):
+    """What records are read from: an open file, or a file inside an archive's ZIP."""
+
+    def peek(self, size: int = ..., /) -> bytes: ...
+    def read(self, size: int = ..., /) -> bytes: ...
+    def readline(self, size: int = ..., /) -> bytes: ...
+
+
 def read_records(path: Path) -> Iterator[Any]:
     """Yield the records of `path`; raises UnreadableInput with the place where reading failed."""
     try:
@@ -37,18 +44,23 @@ def read_records(path: Path) -> Iterator[Any]:
         raise UnreadableInput(f"cannot open {path}: {error.strerror}") from None
     with stream:
         try:
-            first = _first_significant_byte(stream, path)
-            if first == b"[":
-                yield from _array_records(stream, path)
-            elif first == b"{":
-                yield from _json_lines(stream, path)
-            elif first:
-                raise UnreadableInput(f"{path} is neither a JSON array nor JSON lines of records")
+            yield from read_stream(stream, str(path))
         except OSError as error:
             raise UnreadableInput(f"cannot read {path}: {error.strerror}") from None
 
 
-def _first_significant_byte(stream: BufferedReader, path: Path) -> bytes:
+def read_stream(stream: ByteStream, path: str) -> Iterator[Any]:
+    """Yield the records of an open binary stream; `path` names it in messages."""
+    first = _first_significant_byte(stream, path)
+    if first == b"[":
+        yield from _array_records(stream, path)
+    elif first == b"{":
+        yield from _json_lines(stream, path)
+    elif first:
+        raise UnreadableInput(f"{path} is neither a JSON array nor JSON lines of records")
+
+
+def _first_significant_byte(stream: ByteStream, path: str) -> bytes:
     """Skip a UTF-8 byte order mark and whitespace; peek (not read) the first byte after them."""
     head = stream.peek(3)[:3]
     if head.startswith(codecs.BOM_UTF8):
@@ -62,7 +74,7 @@ def _first_significant_byte(stream: BufferedReader, path: Path) -> bytes:
         stream.read(1)
 
 
-def _json_lines(stream: BufferedReader, path: Path) -> Iterator[Any]:
+def _json_lines(stream: ByteStream, path: str) -> Iterator[Any]:
     number = 0
     while line := stream.readline(MAX_RECORD_SIZE + 1):
         number += 1
@@ -103,7 +115,7 @@ def _one_line(line: bytes, where: str) -> Any:
     return strict.result(value)
 
 
-def _array_records(stream: BufferedReader, path: Path) -> Iterator[Any]:
+def _array_records(stream: ByteStream, path: str) -> Iterator[Any]:
     text = _Buffer(stream, path)
     text.expect("[")
     index = 0
@@ -168,7 +180,7 @@ class _StrictDecoder(json.JSONDecoder):
 class _Buffer:
     """Decoded text read in growing chunks; only the part not yet parsed is kept."""
 
-    def __init__(self, stream: BufferedReader, path: Path) -> None:
+    def __init__(self, stream: ByteStream, path: str) -> None:
         self._stream = stream
         self._path = path
         self._text = ""
