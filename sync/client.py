@@ -1,0 +1,297 @@
+"""The HTTP client of the central API, on `requests`: keep-alive connections, connect and read
+timeouts, TLS verified by default, an `Idempotency-Key` on every mutating call, and retries with
+exponential backoff and jitter that send the same key again, so a retried call never acts twice.
+
+Every answer is a contact with the server (it keeps the till online and its offline window full);
+a call that gets no answer after its retries puts the till offline.
+"""
+
+from __future__ import annotations
+
+import queue
+import random
+import ssl
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import orjson
+import requests
+from requests.adapters import HTTPAdapter
+
+from sync.clock import Clock
+from sync.errors import ApiError, CertificateRejected, ServerUnreachable, api_error
+from till.version import SOFTWARE_NAME, __version__
+
+REPLAYED = "Idempotent-Replayed"
+# A proxy's answers when the server behind it is down: the server itself was not reached.
+_PROXY_DOWN = (502, 503, 504)
+_IDLE_SESSIONS = 4
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 3.05
+    read: float = 20.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and for how long a call is tried: `attempts` tries at most, none started after
+    `budget` seconds; between tries an exponential delay with jitter (half fixed, half random)."""
+
+    attempts: int = 6
+    first_delay: float = 0.2
+    max_delay: float = 5.0
+    budget: float = 30.0
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        ceiling = min(self.max_delay, self.first_delay * 2.0**retry)
+        return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+ONCE = RetryPolicy(attempts=1)
+
+
+class ContactObserver(Protocol):
+    def contact(self) -> None: ...
+    def lost(self, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+    replayed: bool  # the server answered a call it had already done, with its first answer
+    etag: str | None = None
+
+
+def _tls_reason(error: BaseException) -> str:
+    """What the TLS library said, without the layers of wrapping around it."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        cause = pending.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason)
+        if isinstance(cause, ssl.SSLError) and cause.reason:
+            return str(cause.reason).replace("_", " ").lower()
+        pending += [*cause.args, cause.__cause__, cause.__context__, getattr(cause, "reason", None)]
+    return "the secure connection could not be set up"
+
+
+class ApiClient:
+    """Safe to use from several threads at once. The device and session tokens are set by
+    whoever enrolls and logs in."""
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        clock: Clock,
+        observer: ContactObserver | None = None,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        verify: bool | str = True,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.clock = clock
+        self.observer = observer
+        self.timeouts = timeouts
+        self.retry = retry
+        self.verify = verify
+        self.device_token: str | None = None
+        self.session_token: str | None = None
+        self._rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+        # Sessions (each with its keep-alive connection) are lent to one call at a time and
+        # taken back: a thread never shares one, and the warmest is lent first.
+        self._idle: queue.LifoQueue[requests.Session] = queue.LifoQueue()
+
+    def _new_session(self) -> requests.Session:
+        session = requests.Session()
+        # Retries are ours (same key, backoff, connectivity); urllib3's would hide them.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers.update(
+            {"User-Agent": f"{SOFTWARE_NAME}/{__version__}", "Accept": "application/json"}
+        )
+        return session
+
+    @contextmanager
+    def _session(self) -> Iterator[requests.Session]:
+        try:
+            session = self._idle.get_nowait()
+        except queue.Empty:
+            session = self._new_session()
+        try:
+            yield session
+        finally:
+            if self._idle.qsize() < _IDLE_SESSIONS:
+                self._idle.put(session)
+            else:
+                session.close()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    # ------------------------------------------------------------------------ calls
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        key: str | None = None,
+        retry: RetryPolicy | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """Send a call, and again with the same key while it gets no answer (or a transient
+        error), within the retry policy. Every call but a GET carries an Idempotency-Key."""
+        sent = dict(headers or {})
+        if method != "GET":
+            sent["Idempotency-Key"] = key or new_key()
+        if self.device_token:
+            sent["X-Device-Token"] = self.device_token
+        if self.session_token:
+            sent["Authorization"] = f"Bearer {self.session_token}"
+        data = None
+        if body is not None:
+            data = orjson.dumps(body)
+            sent["Content-Type"] = "application/json"
+        policy = retry or self.retry
+        started = self.clock.monotonic()
+        retries = 0
+        while True:
+            failure = self._try(method, self.server + path, data, sent)
+            if isinstance(failure, Answer):
+                return failure
+            if isinstance(failure, ApiError) and not failure.transient:
+                raise failure
+            with self._rng_lock:
+                delay = policy.delay(retries, self._rng)
+            retries += 1
+            spent = self.clock.monotonic() - started
+            if retries >= policy.attempts or spent + delay > policy.budget:
+                if isinstance(failure, ServerUnreachable) and self.observer is not None:
+                    self.observer.lost(failure.detail)
+                raise failure
+            self.clock.sleep(delay)
+
+    def _try(
+        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+    ) -> Answer | ApiError | ServerUnreachable:
+        try:
+            with self._session() as session:
+                response = session.request(
+                    method,
+                    url,
+                    data=data,
+                    headers=headers,
+                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    allow_redirects=False,
+                    # Given on each call: requests would otherwise let REQUESTS_CA_BUNDLE win
+                    # over the certificate authority the till was configured with.
+                    verify=self.verify,
+                )
+        except requests.exceptions.SSLError as error:
+            raise CertificateRejected(_tls_reason(error)) from None
+        except requests.exceptions.ConnectTimeout:
+            return ServerUnreachable(f"no connection within {self.timeouts.connect:g} s")
+        except requests.exceptions.ReadTimeout:
+            return ServerUnreachable(f"no answer within {self.timeouts.read:g} s")
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ):
+            return ServerUnreachable("the connection failed or was cut")
+        return self._read(response)
+
+    def _read(self, response: requests.Response) -> Answer | ApiError | ServerUnreachable:
+        status = response.status_code
+        content = response.content
+        if status < 300 or status == 304:
+            try:
+                body = orjson.loads(content) if content else None
+            except orjson.JSONDecodeError:
+                return ServerUnreachable("the answer was garbled")
+            self._contact()
+            return Answer(
+                status,
+                body,
+                response.headers.get(REPLAYED) == "true",
+                response.headers.get("ETag"),
+            )
+        try:
+            body = orjson.loads(content)
+            error = body["error"]
+            code, message = str(error["code"]), str(error["message"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            # Not the server's own error: a proxy, or something else on the way.
+            if status in _PROXY_DOWN:
+                return ServerUnreachable(f"{status} {response.reason} on the way to the server")
+            message = f"The server answered {status} {response.reason}."
+            if 300 <= status < 400:
+                # Redirects are not followed: a POST would come back as a GET.
+                where = response.headers.get("Location", "elsewhere")
+                message = (
+                    f"The server sends the till to {where}: check its address (TILL_SYNC_SERVER)."
+                )
+            self._contact()
+            return api_error(
+                status, f"http_{status}", message, content[:500].decode("utf-8", "replace")
+            )
+        self._contact()
+        return api_error(status, code, message, body)
+
+    def _contact(self) -> None:
+        if self.observer is not None:
+            self.observer.contact()
+
+    # ------------------------------------------------------------------------ the API
+
+    def health(self) -> None:
+        self.call("GET", "/health", retry=RetryPolicy(attempts=2, first_delay=0.1, budget=5.0))
+
+    def enroll(self, code: str, name: str, key: str | None = None) -> dict[str, Any]:
+        answer = self.call("POST", "/devices/enroll", {"code": code, "name": name}, key=key)
+        result: dict[str, Any] = answer.body
+        return result
+
+    def log_in(self, user_id: str, pin: str) -> dict[str, Any]:
+        answer = self.call("POST", "/sessions", {"user_id": user_id, "pin": pin})
+        result: dict[str, Any] = answer.body
+        return result
+
+    def log_out(self) -> None:
+        self.call("DELETE", "/sessions/current", retry=ONCE)
+
+    def get(self, path: str) -> Any:
+        return self.call("GET", path).body
+
+    def catalog(self, etag: str | None = None) -> Answer:
+        """The whole catalog; status 304 and no body when `etag` is still current."""
+        return self.call("GET", "/catalog", headers={"If-None-Match": etag} if etag else None)
+
+    def open_register(self, register_id: str, float_amount: str) -> dict[str, Any]:
+        answer = self.call("POST", f"/registers/{register_id}/open", {"float": float_amount})
+        result: dict[str, Any] = answer.body
+        return result
