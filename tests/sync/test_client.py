@@ -27,7 +27,7 @@ from sync.events import ConnectivityChanged
 from sync.service import TillSync
 from tests.server.helpers import PINS
 from tests.sync.faultproxy import Fault, FaultProxy
-from tests.sync.helpers import Recorder
+from tests.sync.helpers import Recorder, wait_until
 from tests.sync.servers import Site, enrolled_till, till_settings
 
 
@@ -158,17 +158,16 @@ def test_the_heartbeat_notices_changes_on_its_own(till: TillSync, proxy: FaultPr
     till.client.timeouts = Timeouts(connect=0.3, read=0.3)
     till.start()
 
-    def wait_for(online: bool) -> None:
-        deadline = time.monotonic() + 10
-        while till.online is not online:
-            assert time.monotonic() < deadline, f"the heartbeat did not notice (online={online})"
-            time.sleep(0.02)
+    def announced(count: int) -> bool:
+        return len(recorder.of(ConnectivityChanged)) == count
 
     proxy.network_down(Fault.DROP)
-    wait_for(False)
+    wait_until(lambda: announced(1))
+    assert till.online is False
     assert till.store.get("offline_window") is not None  # the count is kept while offline
     proxy.network_up()
-    wait_for(True)
+    wait_until(lambda: announced(2))
+    assert till.online is True
     assert [event.online for event in recorder.of(ConnectivityChanged)] == [False, True]
     # Online and quiet, it only asks /health now and then, and nothing when calls are made.
     health = len([e for e in proxy.exchanges if e.path == "/health"])
