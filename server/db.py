@@ -7,13 +7,15 @@ holds what it needs from its first statement, so two validations never interleav
   A process keeps one write connection: its writers queue for it and take over the moment it is
   free, where SQLite's busy handler would have them sleep between tries (up to 100 ms a try).
 - PostgreSQL: a transaction-scoped advisory lock per shop (`lock_shop`) orders the appends to a
-  shop's chains across any number of server processes; other shops are not held up.
+  shop's chains across any number of server processes; other shops are not held up. A group of
+  validations takes those of its shops that are free (`try_lock_shops`), or waits a while for one
+  (`wait_for_shop`).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any, ClassVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, DateTime, Dialect, Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -85,7 +88,8 @@ def _sqlite_engine(url: str, begin: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+        # Straight to the driver: on the path of every write, and nothing to add to a BEGIN.
+        connection.connection.cursor().execute(begin)
 
     return engine
 
@@ -122,8 +126,13 @@ class Database:
     def dialect(self) -> str:
         return self.write_engine.dialect.name
 
-    def writer(self) -> Session:
-        return self._writer()
+    def writer(self, connection: Connection | None = None) -> Session:
+        """A write session; on `connection` if given (`connect`)."""
+        return self._writer(bind=connection) if connection is not None else self._writer()
+
+    def connect(self) -> Connection:
+        """A write connection to keep, for transactions one after another (`writer`)."""
+        return self.write_engine.connect()
 
     def reader(self) -> Session:
         return self._reader()
@@ -157,8 +166,49 @@ class Database:
         self.read_engine.dispose()
 
 
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code for a lock not had in time
+_TRY_LOCK_SHOPS = text(
+    "SELECT key, pg_try_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"
+)
+
+
 def _shop_lock_key(shop_id: str) -> int:
     return int.from_bytes(hashlib.sha256(shop_id.encode()).digest()[:8], "big", signed=True)
+
+
+def try_lock_shops(session: Session, shop_ids: Collection[str]) -> set[str]:
+    """Take the sealing locks of those shops that nobody holds, waiting for none; the shops
+    whose lock is now held. On SQLite the write transaction holds every shop's."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection()
+        return set(shop_ids)
+    by_key = {_shop_lock_key(shop_id): shop_id for shop_id in shop_ids}
+    return {
+        by_key[key]
+        for key, taken in session.execute(_TRY_LOCK_SHOPS, {"keys": list(by_key)})
+        if taken
+    }
+
+
+def wait_for_shop(session: Session, shop_id: str, timeout_ms: int) -> bool:
+    """Wait at most `timeout_ms` for the shop's sealing lock; whether it is now held. When it is
+    not, PostgreSQL has aborted the transaction, to be rolled back. On SQLite the write
+    transaction holds every shop's."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection()
+        return True
+    try:
+        # One round trip, the time limit for this wait only: both are inlined integers.
+        session.connection().exec_driver_sql(
+            f"SET LOCAL lock_timeout = {int(timeout_ms)}; "
+            f"SELECT pg_advisory_xact_lock({_shop_lock_key(shop_id)}); "
+            "SET LOCAL lock_timeout = DEFAULT"
+        )
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            return False
+        raise
+    return True
 
 
 def lock_shop(session: Session, shop_id: str) -> None:

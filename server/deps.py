@@ -3,7 +3,8 @@ session to read with, or a mutation that writes once, under its idempotency key.
 
 Threading: routes are plain functions run in the server's worker threads; the database work of a
 request happens in that thread, in one session, and nothing is shared between requests but the
-engines, the key store and the metrics (all thread-safe).
+engines, the key store, the metrics and the queue of validations (all thread-safe; validations are
+sealed by a thread of their own, `server.orders.validation`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from server.config import Settings
 from server.db import Database
 from server.errors import Forbidden
 from server.operations.metrics import Metrics
+from server.orders.validation import Validations
 from server.sealing.keys import KeyStore
 
 
@@ -34,6 +36,7 @@ class Services:
     database: Database
     keys: KeyStore
     metrics: Metrics
+    validations: Validations
 
 
 async def _services(request: Request) -> Services:
@@ -119,6 +122,14 @@ class Mutation:
     def session_token(self) -> str | None:
         return self._session_token
 
+    @property
+    def key(self) -> str | None:
+        return self._key
+
+    @property
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
     def respond(
         self,
         produce: Callable[[Session, Actor], Any],
@@ -160,6 +171,11 @@ class Mutation:
         )
         if on_commit is not None and not replayed:
             on_commit()
+        return self.reply(code, body, replayed=replayed)
+
+    @staticmethod
+    def reply(code: int, body: bytes, *, replayed: bool) -> Response:
+        """The answer to send: a first one, or one kept for this key and sent again."""
         headers = {idempotency.REPLAY_HEADER: "true"} if replayed else None
         return Response(body, code, headers=headers, media_type="application/json")
 

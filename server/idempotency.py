@@ -2,7 +2,8 @@
 answer back and has no second effect, also after a server restart.
 
 The answer is stored in the same transaction as the effect, so either both are committed or
-neither is. Two requests with the same key at once are serialised (the second waits and replays).
+neither is. Two requests with the same key at once are serialised (the second waits and replays);
+validations, sealed in groups, find out under their shops' locks (`server.orders.validation`).
 Error answers are not stored: nothing happened, so the call may simply be tried again.
 """
 
@@ -65,11 +66,13 @@ def check_key(key: str | None) -> str | None:
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
-# Plain rows, not ORM objects: an answer is read once, or stored and never read back.
-_STORED = select(
-    IdempotencyRecord.request_hash, IdempotencyRecord.status, IdempotencyRecord.body
-).where(IdempotencyRecord.scope == bindparam("scope"), IdempotencyRecord.key == bindparam("key"))
-_STORE = insert(cast(Table, IdempotencyRecord.__table__))
+# Plain rows of the table, not ORM objects: an answer is read once, or stored and never read back,
+# and the statements skip the ORM's machinery on the path of every change.
+_ANSWERS = cast(Table, IdempotencyRecord.__table__)
+_STORED = select(_ANSWERS.c.request_hash, _ANSWERS.c.status, _ANSWERS.c.body).where(
+    _ANSWERS.c.scope == bindparam("scope"), _ANSWERS.c.key == bindparam("key")
+)
+_STORE = insert(_ANSWERS)
 
 
 def _serialise(session: Session, scope: str, key: str) -> None:
@@ -81,6 +84,60 @@ def _serialise(session: Session, scope: str, key: str) -> None:
 
 def _stored(session: Session, scope: str, key: str) -> Row[str, int, str] | None:
     return session.execute(_STORED, {"scope": scope, "key": key}).first()
+
+
+def _context(scope: str, key: str) -> str:
+    return f"idempotency\0{scope}\0{key}"
+
+
+def replay(
+    session: Session,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    *,
+    secrets: Secrets | None = None,
+) -> tuple[int, bytes] | None:
+    """The answer kept for this key (status, body), or None; another request's key: refused."""
+    stored = _stored(session, scope, key)
+    if stored is None:
+        return None
+    if stored.request_hash != fingerprint:
+        raise KeyReused()
+    body = (
+        stored.body.encode()
+        if secrets is None
+        else secrets.open_secret(stored.body, _context(scope, key))
+    )
+    return stored.status, body
+
+
+def answer_row(
+    scope: str,
+    key: str,
+    fingerprint: str,
+    status: int,
+    body: bytes,
+    *,
+    secrets: Secrets | None = None,
+) -> dict[str, Any]:
+    """The answer to keep for this key, as a row for `store`."""
+    return {
+        "scope": scope,
+        "key": key,
+        "request_hash": fingerprint,
+        "status": status,
+        "body": body.decode()
+        if secrets is None
+        else secrets.seal_secret(body, _context(scope, key)),
+        "created_at": utc_now(),
+    }
+
+
+def store(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Keep answers (`answer_row`) in the caller's transaction, in one statement."""
+    if rows:
+        session.execute(_STORE, rows)
 
 
 def once(
@@ -96,46 +153,26 @@ def once(
 
     An answer that holds a secret (a token, an enrollment code) is stored encrypted by `secrets`.
     """
-
-    def stored_body(stored: Row[str, int, str]) -> bytes:
-        saved = stored[2]
-        if secrets is None:
-            return saved.encode()
-        return secrets.open_secret(saved, f"idempotency\0{scope}\0{key}")
-
     if key is not None:
         _serialise(session, scope, key)
-        stored = _stored(session, scope, key)
-        if stored is not None:
-            if stored.request_hash != fingerprint:
-                raise KeyReused()
-            status, body = stored.status, stored_body(stored)
+        replayed = replay(session, scope, key, fingerprint, secrets=secrets)
+        if replayed is not None:
             session.rollback()
-            return status, body, True
+            return (*replayed, True)
     status, payload = produce()
     body = orjson.dumps(payload)
     try:
         if key is not None:
-            answer = {
-                "scope": scope,
-                "key": key,
-                "request_hash": fingerprint,
-                "status": status,
-                "body": (
-                    secrets.seal_secret(body, f"idempotency\0{scope}\0{key}")
-                    if secrets is not None
-                    else body.decode()
-                ),
-                "created_at": utc_now(),
-            }
-            session.execute(_STORE, answer)
+            store(session, [answer_row(scope, key, fingerprint, status, body, secrets=secrets)])
         session.commit()
     except IntegrityError:
         session.rollback()
-        stored = _stored(session, scope, key) if key is not None else None
-        if stored is None:
+        replayed = (
+            None if key is None else replay(session, scope, key, fingerprint, secrets=secrets)
+        )
+        if replayed is None:
             raise
-        return stored.status, stored_body(stored), True
+        return (*replayed, True)
     return status, body, False
 
 

@@ -11,10 +11,12 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, Table, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from server.accounts.models import Device, EnrollmentCode, Role, User, UserSession
@@ -193,27 +195,51 @@ class Actor:
             raise Forbidden(f"Your role ({self.role.value}) may not {what}.")
 
 
-# Who is asking, in one query: the session by its token, with its device and its user.
-_ACTOR = (
-    select(
-        Device.id.label("device_id"),
-        Device.shop_id,
-        Device.revoked_at,
-        UserSession.ended_at,
-        UserSession.expires_at,
-        User.id.label("user_id"),
-        User.name,
-        User.role,
-        User.active,
-    )
-    .select_from(UserSession)
-    .join(Device, Device.id == UserSession.device_id)
-    .join(User, (User.shop_id == UserSession.shop_id) & (User.id == UserSession.user_id))
-    .where(
-        UserSession.token_hash == bindparam("session_hash"),
-        Device.token_hash == bindparam("device_hash"),
-    )
+# Who is asking, in one query: the session by its token, with its device and its user. Columns of
+# the tables rather than of the mapped classes: it runs without the ORM's machinery, as it does
+# for every request.
+_DEVICES, _SESSIONS, _USERS = (
+    cast(Table, model.__table__) for model in (Device, UserSession, User)
 )
+_SIGNED_IN = (
+    select(
+        _DEVICES.c.id.label("device_id"),
+        _DEVICES.c.token_hash.label("device_hash"),
+        _DEVICES.c.shop_id,
+        _DEVICES.c.revoked_at,
+        _SESSIONS.c.token_hash.label("session_hash"),
+        _SESSIONS.c.ended_at,
+        _SESSIONS.c.expires_at,
+        _USERS.c.id.label("user_id"),
+        _USERS.c.name,
+        _USERS.c.role,
+        _USERS.c.active,
+    )
+    .select_from(_SESSIONS)
+    .join(_DEVICES, _DEVICES.c.id == _SESSIONS.c.device_id)
+    .join(_USERS, (_USERS.c.shop_id == _SESSIONS.c.shop_id) & (_USERS.c.id == _SESSIONS.c.user_id))
+)
+_ACTOR = _SIGNED_IN.where(
+    _SESSIONS.c.token_hash == bindparam("session_hash"),
+    _DEVICES.c.token_hash == bindparam("device_hash"),
+)
+# Several at once, by (device token hash, session token hash).
+_ACTORS = _SIGNED_IN.where(
+    tuple_(_DEVICES.c.token_hash, _SESSIONS.c.token_hash).in_(bindparam("pairs", expanding=True))
+)
+
+
+def _signed_in(found: Row[*tuple[Any, ...]] | None, now: datetime) -> Actor | None:
+    """The actor of a session found and valid now, or None."""
+    if (
+        found is None
+        or found.revoked_at is not None
+        or found.ended_at is not None
+        or as_utc(found.expires_at) <= now
+        or not found.active
+    ):
+        return None
+    return Actor(found.shop_id, found.user_id, found.name, Role(found.role), found.device_id)
 
 
 def actor_for(session: Session, device_token: str | None, session_token: str | None) -> Actor:
@@ -226,16 +252,9 @@ def actor_for(session: Session, device_token: str | None, session_token: str | N
             _ACTOR,
             {"session_hash": token_hash(session_token), "device_hash": token_hash(device_token)},
         ).first()
-        if (
-            found is not None
-            and found.revoked_at is None
-            and found.ended_at is None
-            and as_utc(found.expires_at) > utc_now()
-            and found.active
-        ):
-            return Actor(
-                found.shop_id, found.user_id, found.name, Role(found.role), found.device_id
-            )
+        actor = _signed_in(found, utc_now())
+        if actor is not None:
+            return actor
     device = device_for(session, device_token)
     row = session.execute(
         select(UserSession, User)
@@ -253,6 +272,38 @@ def actor_for(session: Session, device_token: str | None, session_token: str | N
     ):
         raise Unauthorized("Your session has ended: log in again.")
     return Actor(device.shop_id, user.id, user.name, Role(user.role), device.id)
+
+
+def actors_for(
+    session: Session, tokens: Sequence[tuple[str | None, str | None]]
+) -> list[Actor | ApiError]:
+    """`actor_for` each (device token, session token): who is asking, or why not; one query for
+    them all when all is well."""
+    pairs = [
+        (token_hash(device), token_hash(user)) if device and user else None
+        for device, user in tokens
+    ]
+    wanted = [pair for pair in pairs if pair is not None]
+    found = (
+        {
+            (row.device_hash, row.session_hash): row
+            for row in session.execute(_ACTORS, {"pairs": wanted})
+        }
+        if wanted
+        else {}
+    )
+    now = utc_now()
+    actors: list[Actor | ApiError] = []
+    for (device_token, session_token), pair in zip(tokens, pairs, strict=True):
+        actor = _signed_in(found.get(pair), now) if pair is not None else None
+        if actor is None:
+            try:
+                actor = actor_for(session, device_token, session_token)
+            except ApiError as error:
+                actors.append(error)
+                continue
+        actors.append(actor)
+    return actors
 
 
 def add_user(

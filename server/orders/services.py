@@ -7,13 +7,14 @@ Each function runs inside the caller's write transaction and returns the order a
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,7 +27,13 @@ from server.errors import Conflict, Invalid, NotFound
 from server.orders.models import OrderLineRow, OrderRow, OrderStatus, PaymentRow
 from server.orders.schemas import DraftIn, LineIn, LinePatch, OrderIn, OrderPatch
 from server.receipts.services import copies
-from server.registers.services import business_day, get_register, require_selling
+from server.registers.models import RegisterPeriod
+from server.registers.services import (
+    business_day,
+    get_register,
+    require_selling,
+    selling_period,
+)
 from server.sealing import services as sealing
 from server.sealing.keys import KeyStore
 from server.sealing.models import SealedRecordRow
@@ -86,46 +93,78 @@ class UnknownVatRate(Invalid):
 
 
 # The statements of every change, built once: SQLAlchemy then reuses their compiled form as is.
+# An order being changed is read and written as plain rows, not ORM objects: a change touches a
+# few columns of a few rows, which the ORM's bookkeeping would cost more than the statements.
+_ORDERS = cast(Table, OrderRow.__table__)
+_LINE_ROWS = cast(Table, OrderLineRow.__table__)
+_PAYMENT_ROWS = cast(Table, PaymentRow.__table__)
 _ORDER = select(OrderRow).where(
     OrderRow.id == bindparam("order_id"), OrderRow.shop_id == bindparam("shop_id")
 )
-_ORDER_LOCKED = _ORDER.with_for_update()
+_ORDER_TO_CHANGE = (
+    select(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.shop_id == bindparam("shop_id"))
+    .with_for_update()
+)
 _LINES = (
-    select(OrderLineRow)
-    .where(OrderLineRow.order_id == bindparam("order_id"))
-    .order_by(OrderLineRow.position)
+    select(_LINE_ROWS)
+    .where(_LINE_ROWS.c.order_id == bindparam("order_id"))
+    .order_by(_LINE_ROWS.c.position)
 )
 _PAYMENTS = (
-    select(PaymentRow)
-    .where(PaymentRow.order_id == bindparam("order_id"))
-    .order_by(PaymentRow.position)
+    select(_PAYMENT_ROWS)
+    .where(_PAYMENT_ROWS.c.order_id == bindparam("order_id"))
+    .order_by(_PAYMENT_ROWS.c.position)
 )
+# The columns to set are the parameters given besides `order_id` (or `line_id`).
+_ORDER_UPDATE = update(_ORDERS).where(_ORDERS.c.id == bindparam("order_id"))
+_LINE_INSERT = insert(_LINE_ROWS)
+_LINE_UPDATE = update(_LINE_ROWS).where(_LINE_ROWS.c.id == bindparam("line_id"))
+_LINE_DELETE = delete(_LINE_ROWS).where(_LINE_ROWS.c.id == bindparam("line_id"))
+_PAYMENT_INSERT = insert(_PAYMENT_ROWS)
+_PAYMENT_DELETE = delete(_PAYMENT_ROWS).where(_PAYMENT_ROWS.c.id == bindparam("payment_id"))
 _PAYMENT_SEALED = (
-    update(cast(Table, PaymentRow.__table__))
-    .where(PaymentRow.__table__.c.id == bindparam("payment_id"))
+    update(_PAYMENT_ROWS)
+    .where(_PAYMENT_ROWS.c.id == bindparam("payment_id"))
     .values(record_seq=bindparam("seq"))
 )
-# The columns to set are the parameters given besides `order_id`.
-_ORDER_VALIDATED = update(cast(Table, OrderRow.__table__)).where(
-    OrderRow.__table__.c.id == bindparam("order_id")
+_ARTICLES = cast(Table, Article.__table__)
+_ARTICLE = select(_ARTICLES).where(
+    _ARTICLES.c.shop_id == bindparam("shop_id"), _ARTICLES.c.id == bindparam("article_id")
 )
-_ARTICLE = select(Article).where(
-    Article.shop_id == bindparam("shop_id"), Article.id == bindparam("article_id")
+# Orders to validate, with what sealing each takes: its shop, its register and the register's open
+# period, the shop's key. The orders are locked until the commit.
+_TO_VALIDATE = (
+    select(OrderRow, Shop, Register, RegisterPeriod, ShopKey)
+    .join(Shop, Shop.id == OrderRow.shop_id)
+    .outerjoin(
+        Register, (Register.shop_id == OrderRow.shop_id) & (Register.id == OrderRow.register_id)
+    )
+    .outerjoin(
+        RegisterPeriod,
+        (RegisterPeriod.shop_id == OrderRow.shop_id)
+        & (RegisterPeriod.register_id == OrderRow.register_id)
+        & RegisterPeriod.closed_at.is_(None),
+    )
+    .outerjoin(ShopKey, (ShopKey.shop_id == OrderRow.shop_id) & ShopKey.retired_at.is_(None))
+    .where(OrderRow.id.in_(bindparam("order_ids", expanding=True)))
+    .with_for_update(of=OrderRow)
 )
-# What sealing an order takes besides the order: its shop, its register, the shop's key.
-_SEALING = (
-    select(Shop, Register, ShopKey)
-    .outerjoin(Register, (Register.shop_id == Shop.id) & (Register.id == bindparam("register_id")))
-    .outerjoin(ShopKey, (ShopKey.shop_id == Shop.id) & ShopKey.retired_at.is_(None))
-    .where(Shop.id == bindparam("shop_id"))
+_LINES_OF = (
+    select(_LINE_ROWS)
+    .where(_LINE_ROWS.c.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(_LINE_ROWS.c.order_id, _LINE_ROWS.c.position)
+)
+_PAYMENTS_OF = (
+    select(_PAYMENT_ROWS)
+    .where(_PAYMENT_ROWS.c.order_id.in_(bindparam("order_ids", expanding=True)))
+    .order_by(_PAYMENT_ROWS.c.order_id, _PAYMENT_ROWS.c.position)
 )
 
 
-def get_row(session: Session, actor: Actor, order_id: str, *, lock: bool = False) -> OrderRow:
-    """The actor's shop's order; locked for this transaction when it is going to change."""
-    row = session.scalars(
-        _ORDER_LOCKED if lock else _ORDER, {"order_id": order_id, "shop_id": actor.shop_id}
-    ).one_or_none()
+def get_row(session: Session, actor: Actor, order_id: str) -> OrderRow:
+    """The actor's shop's order."""
+    row = session.scalars(_ORDER, {"order_id": order_id, "shop_id": actor.shop_id}).one_or_none()
     if row is None:
         raise NotFound(f"There is no order {order_id}.")
     return row
@@ -151,7 +190,7 @@ def _rates(eat_in: str, take_away: str | None) -> VatRates:
     return VatRates(parse_rate(eat_in), parse_rate(take_away) if take_away is not None else None)
 
 
-def _line(row: OrderLineRow) -> OrderLine:
+def _line(row: Row[Any]) -> OrderLine:
     return OrderLine(
         id=row.id,
         article_id=row.article_id,
@@ -164,10 +203,11 @@ def _line(row: OrderLineRow) -> OrderLine:
     )
 
 
-def _children(session: Session, order_id: str) -> tuple[list[OrderLineRow], list[PaymentRow]]:
+def _children(session: Session, order_id: str) -> tuple[list[Row[Any]], list[Row[Any]]]:
     """The order's line and payment rows, in order."""
-    lines = session.scalars(_LINES, {"order_id": order_id}).all()
-    payments = session.scalars(_PAYMENTS, {"order_id": order_id}).all()
+    params = {"order_id": order_id}
+    lines = session.execute(_LINES, params).all()
+    payments = session.execute(_PAYMENTS, params).all()
     return list(lines), list(payments)
 
 
@@ -175,7 +215,7 @@ def to_domain(session: Session, row: OrderRow) -> Order:
     return _domain(row, *_children(session, row.id))
 
 
-def _domain(row: OrderRow, lines: list[OrderLineRow], payments: list[PaymentRow]) -> Order:
+def _domain(row: OrderRow | Row[Any], lines: list[Row[Any]], payments: list[Row[Any]]) -> Order:
     return Order(
         id=row.id,
         created_at=as_utc(row.created_at),
@@ -219,17 +259,7 @@ def order_json(
     """The order as the till shows it: its fiscal fields, its state, and once validated the
     sealed record itself (read back unless given), which is what receipts are printed from."""
     order = order or to_domain(session, row)
-    body: dict[str, Any] = dict(to_record(order))
-    body.update(
-        status=row.status,
-        revision=row.revision,
-        updated_at=to_utc_iso(row.updated_at),
-        amount_due=to_json_amount(order.amount_due),
-        is_fully_paid=order.is_fully_paid,
-        draft_id=row.draft_id,
-        record=None,
-        copies=None,
-    )
+    body = _order_body(order, row.status, row.revision, row.updated_at, row.draft_id)
     if record is not None:
         body["record"] = record
     elif row.status == OrderStatus.VALIDATED and row.internal_number is not None:
@@ -242,6 +272,29 @@ def order_json(
             )
         )
         body["record"] = orjson.loads(stored) if stored else None
+    return body
+
+
+def _order_body(
+    order: Order,
+    status: str,
+    revision: int,
+    updated_at: datetime,
+    draft_id: str | None,
+    fields: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`fields`: the order's record fields (`to_record`), when the caller has them already."""
+    body: dict[str, Any] = dict(to_record(order) if fields is None else fields)
+    body.update(
+        status=status,
+        revision=revision,
+        updated_at=to_utc_iso(updated_at),
+        amount_due=to_json_amount(order.amount_due),
+        is_fully_paid=order.is_fully_paid,
+        draft_id=draft_id,
+        record=None,
+        copies=None,
+    )
     return body
 
 
@@ -290,36 +343,48 @@ def list_orders(
 
 @dataclass
 class Change:
-    """An open order being changed: its rows and its domain object, kept in step."""
+    """An open order being changed, as stored and locked until the commit: its columns, line and
+    payment rows, and its domain object. Each change writes its line or payment rows itself and
+    notes the order's columns it changes in `columns`, which `done` writes."""
 
     session: Session
     actor: Actor
-    row: OrderRow
+    row: Row[Any]
     order: Order
-    line_rows: list[OrderLineRow]
-    payment_rows: list[PaymentRow]
+    line_rows: list[Row[Any]]
+    payment_rows: list[Row[Any]]
+    columns: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def open(cls, session: Session, actor: Actor, order_id: str) -> Change:
         actor.require(WRITERS, "change orders")
-        row = get_row(session, actor, order_id, lock=True)
-        if row.status != OrderStatus.OPEN:
-            raise OrderNotOpen(
-                "This order is validated and can no longer change; make a corrective order instead."
-                if row.status == OrderStatus.VALIDATED
-                else "This order was cancelled."
-            )
+        params = {"order_id": order_id, "shop_id": actor.shop_id}
+        row = session.execute(_ORDER_TO_CHANGE, params).first()
+        if row is None:
+            raise NotFound(f"There is no order {order_id}.")
+        _require_open(row.status)
         lines, payments = _children(session, row.id)
         return cls(session, actor, row, _domain(row, lines, payments), lines, payments)
 
-    def next_position(self, rows: list[OrderLineRow] | list[PaymentRow]) -> int:
+    def next_position(self, rows: list[Row[Any]]) -> int:
         return max((row.position for row in rows), default=0) + 1
 
-    def done(self, record: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The order as it now stands; the rows reach the database with the commit's flush."""
-        self.row.revision += 1
-        self.row.updated_at = utc_now()
-        return order_json(self.session, self.row, self.order, record)
+    def done(self) -> dict[str, Any]:
+        """Write the order's changed columns and its next revision; the order as it now stands."""
+        revision, now = self.row.revision + 1, utc_now()
+        self.columns.update(revision=revision, updated_at=now)
+        self.session.execute(_ORDER_UPDATE, {"order_id": self.row.id, **self.columns})
+        status = self.columns.get("status", self.row.status)
+        return _order_body(self.order, status, revision, now, self.row.draft_id)
+
+
+def _require_open(status: str) -> None:
+    if status != OrderStatus.OPEN:
+        raise OrderNotOpen(
+            "This order is validated and can no longer change; make a corrective order instead."
+            if status == OrderStatus.VALIDATED
+            else "This order was cancelled."
+        )
 
 
 def _delivery(text: str) -> DeliveryMethod:
@@ -392,8 +457,8 @@ def create_order(session: Session, actor: Actor, body: OrderIn) -> dict[str, Any
     return order_json(session, row)
 
 
-def _article(session: Session, shop_id: str, article_id: str) -> Article:
-    article = session.scalars(_ARTICLE, {"shop_id": shop_id, "article_id": article_id}).first()
+def _article(session: Session, shop_id: str, article_id: str) -> Row[Any]:
+    article = session.execute(_ARTICLE, {"shop_id": shop_id, "article_id": article_id}).first()
     if article is None or not article.active:
         raise NotFound(f"There is no article {article_id} in the catalog.")
     return article
@@ -437,22 +502,25 @@ def _optional_rate(text: str | None) -> str | None:
     return known_rate(text) if text is not None else None
 
 
-def _line_row(order_id: str, position: int, line: OrderLine) -> OrderLineRow:
+def _line_values(order_id: str, position: int, line: OrderLine) -> dict[str, Any]:
+    """The line's row, as column values."""
     rate, amount = _store_discount(line.discount)
-    return OrderLineRow(
-        id=line.id,
-        order_id=order_id,
-        position=position,
-        article_id=line.article_id,
-        label=line.label,
-        department_id=line.department,
-        quantity=to_json_quantity(line.quantity),
-        unit_price=line.unit_price,
-        vat_eat_in=to_json_rate(line.vat.eat_in),
-        vat_take_away=to_json_rate(line.vat.take_away) if line.vat.take_away is not None else None,
-        discount_rate=rate,
-        discount_amount=amount,
-    )
+    return {
+        "id": line.id,
+        "order_id": order_id,
+        "position": position,
+        "article_id": line.article_id,
+        "label": line.label,
+        "department_id": line.department,
+        "quantity": to_json_quantity(line.quantity),
+        "unit_price": line.unit_price,
+        "vat_eat_in": to_json_rate(line.vat.eat_in),
+        "vat_take_away": (
+            to_json_rate(line.vat.take_away) if line.vat.take_away is not None else None
+        ),
+        "discount_rate": rate,
+        "discount_amount": amount,
+    }
 
 
 def add_line(session: Session, actor: Actor, order_id: str, body: LineIn) -> dict[str, Any]:
@@ -466,9 +534,8 @@ def add_line(session: Session, actor: Actor, order_id: str, body: LineIn) -> dic
     ):
         raise Invalid(f"Line id {line.id} is already used by another order.")
     change.order.add_line(line)
-    row = _line_row(order_id, change.next_position(change.line_rows), line)
-    session.add(row)
-    change.line_rows.append(row)
+    position = change.next_position(change.line_rows)
+    session.execute(_LINE_INSERT, _line_values(order_id, position, line))
     return change.done()
 
 
@@ -476,8 +543,8 @@ def update_line(
     session: Session, actor: Actor, order_id: str, line_id: str, body: LinePatch
 ) -> dict[str, Any]:
     change = Change.open(session, actor, order_id)
-    row = session.get(OrderLineRow, line_id)
-    if row is None or row.order_id != order_id:
+    row = next((line for line in change.line_rows if line.id == line_id), None)
+    if row is None:
         raise NotFound(f"There is no line {line_id} on this order.")
     current = _line(row)
     discount = current.discount
@@ -498,18 +565,16 @@ def update_line(
         department=current.department,
     )
     change.order.replace_line(line)
-    updated = _line_row(order_id, row.position, line)
-    for column in ("label", "quantity", "unit_price", "discount_rate", "discount_amount"):
-        setattr(row, column, getattr(updated, column))
+    updated = _line_values(order_id, row.position, line)
+    columns = ("label", "quantity", "unit_price", "discount_rate", "discount_amount")
+    session.execute(_LINE_UPDATE, {"line_id": line_id, **{c: updated[c] for c in columns}})
     return change.done()
 
 
 def remove_line(session: Session, actor: Actor, order_id: str, line_id: str) -> dict[str, Any]:
     change = Change.open(session, actor, order_id)
     change.order.remove_line(line_id)
-    row = session.get(OrderLineRow, line_id)
-    session.delete(row)
-    change.line_rows = [line for line in change.line_rows if line.id != line_id]
+    session.execute(_LINE_DELETE, {"line_id": line_id})
     return change.done()
 
 
@@ -518,17 +583,17 @@ def update_order(
 ) -> dict[str, Any]:
     """Change the fields named in `given` (those present in the request)."""
     change = Change.open(session, actor, order_id)
-    row, order = change.row, change.order
+    order, columns = change.order, change.columns
     if "delivery_method" in given:
         if body.delivery_method is None:
             raise Invalid("An order always has a delivery method.")
         delivery = _delivery(body.delivery_method)
         order.set_delivery_method(delivery)
-        row.delivery_method = delivery.value
+        columns["delivery_method"] = delivery.value
     if "order_discount" in given:
         discount = body.order_discount.to_domain() if body.order_discount else None
         order.set_order_discount(discount)
-        row.discount_rate, row.discount_amount = _store_discount(discount)
+        columns["discount_rate"], columns["discount_amount"] = _store_discount(discount)
     simple = {
         "table": "table_name",
         "covers": "covers",
@@ -536,15 +601,14 @@ def update_order(
         "customer_id_document": "customer_id_document",
         "pager_number": "pager_number",
     }
-    for field, column in simple.items():
-        if field in given:
-            setattr(row, column, getattr(body, field))
-            setattr(order, "table" if field == "table" else field, getattr(body, field))
-    for field in ("public_note", "private_note"):
-        if field in given:
-            text = getattr(body, field) or ""
-            setattr(row, field, text)
-            setattr(order, field, text)
+    for field_name, column in simple.items():
+        if field_name in given:
+            columns[column] = getattr(body, field_name)
+            setattr(order, "table" if field_name == "table" else field_name, columns[column])
+    for field_name in ("public_note", "private_note"):
+        if field_name in given:
+            columns[field_name] = getattr(body, field_name) or ""
+            setattr(order, field_name, columns[field_name])
     return change.done()
 
 
@@ -560,18 +624,19 @@ def add_payment(
         amount=from_json_amount(amount),
     )
     change.order.add_payment(payment)
-    row = PaymentRow(
-        id=payment.id,
-        order_id=order_id,
-        position=change.next_position(change.payment_rows),
-        mode=mode_row.code,
-        mode_label=mode_row.label,
-        gives_change=mode_row.gives_change,
-        amount=payment.amount,
-        paid_at=payment.paid_at,
+    session.execute(
+        _PAYMENT_INSERT,
+        {
+            "id": payment.id,
+            "order_id": order_id,
+            "position": change.next_position(change.payment_rows),
+            "mode": mode_row.code,
+            "mode_label": mode_row.label,
+            "gives_change": mode_row.gives_change,
+            "amount": payment.amount,
+            "paid_at": payment.paid_at,
+        },
     )
-    session.add(row)
-    change.payment_rows.append(row)
     return change.done()
 
 
@@ -582,12 +647,10 @@ def remove_payment(
     change = Change.open(session, actor, order_id)
     if change.order.is_fully_paid:
         raise PaymentLocked("This order is fully paid: its payments can no longer change.")
-    row = session.get(PaymentRow, payment_id)
-    if row is None or row.order_id != order_id:
+    if not any(row.id == payment_id for row in change.payment_rows):
         raise NotFound(f"There is no payment {payment_id} on this order.")
-    session.delete(row)
+    session.execute(_PAYMENT_DELETE, {"payment_id": payment_id})
     change.order.payments = tuple(p for p in change.order.payments if p.id != payment_id)
-    change.payment_rows = [payment for payment in change.payment_rows if payment.id != payment_id]
     return change.done()
 
 
@@ -595,7 +658,7 @@ def cancel_order(session: Session, actor: Actor, order_id: str) -> dict[str, Any
     change = Change.open(session, actor, order_id)
     if change.order.payments:
         raise PaymentLocked("This order has payments: remove them before cancelling it.")
-    change.row.status = OrderStatus.CANCELLED
+    change.columns["status"] = OrderStatus.CANCELLED.value
     return change.done()
 
 
@@ -620,13 +683,14 @@ def refund_order(session: Session, actor: Actor, order_id: str, register_id: str
     row.discount_rate, row.discount_amount = _store_discount(original.order_discount)
     row.customer_account = original.customer_account
     for position, line in enumerate(refund_lines(original), start=1):
-        session.add(_line_row(row.id, position, line))
+        session.add(OrderLineRow(**_line_values(row.id, position, line)))
     session.flush()
     return order_json(session, row)
 
 
-def _check_refund(session: Session, row: OrderRow, order: Order) -> None:
-    """A correction may not pay back more than the original order and its earlier corrections."""
+def _check_refund(session: Session, row: OrderRow, order: Order, unwritten: int = 0) -> None:
+    """A correction may not pay back more than the original order and its earlier corrections
+    (`unwritten`: the total of those sealed in this transaction and not written yet)."""
     if row.corrects_order_id is None or order.totals.final_price >= 0:
         return
     original = session.get(OrderRow, row.corrects_order_id)
@@ -636,7 +700,7 @@ def _check_refund(session: Session, row: OrderRow, order: Order) -> None:
             OrderRow.status == OrderStatus.VALIDATED,
         )
     )
-    left = (original.final_price or 0 if original else 0) + int(already or 0)
+    left = (original.final_price or 0 if original else 0) + int(already or 0) + unwritten
     if -order.totals.final_price > left:
         raise RefundTooLarge(
             f"This refund ({to_json_amount(-order.totals.final_price)} €) is more than what is "
@@ -655,41 +719,69 @@ class Validation:
     heads: dict[str, ChainHead]  # of every chain of the shop, these records included
     signed_heads: dict[str, Any]  # the same, signed for the till to keep
 
+    def answer(self) -> dict[str, Any]:
+        """The API's answer: the order with its sealed record, and the shop's chain heads, signed,
+        which the till keeps to notice a server that goes backwards."""
+        return {
+            **self.order,
+            "chain_heads": self.signed_heads["chain_heads"],
+            "chain_heads_signature": self.signed_heads["chain_heads_signature"],
+        }
 
-def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str) -> Validation:
-    """Number and seal a fully paid order, then seal each of its payments on the payment chain.
 
-    The order row is locked first, then the shop: the shop lock is held from reading the chain
-    heads to the commit, so numbers and links stay gapless across processes.
-    """
-    change = Change.open(session, actor, order_id)
-    row, order = change.row, change.order
-    if not order.lines:
-        raise Invalid("This order has no lines.")
-    if not order.is_fully_paid:
-        raise NotFullyPaid(f"{to_json_amount(order.amount_due)} € are still due on this order.")
-    _check_refund(session, row, order)
-    shop, register, key_row = session.execute(
-        _SEALING, {"shop_id": actor.shop_id, "register_id": row.register_id}
-    ).one()
-    # The key is read before the lock: keys are only retired by making a new one, and a record
-    # signed with the key retired a moment before still verifies (retired keys are kept).
-    key = keys.open(key_row) if key_row is not None else keys.signing_key(session, shop.id)
-    if register is None:
-        raise NotFound(f"There is no register {row.register_id}.")
-    names = _names(session, actor, row, register.name)
-    # From here to the commit, as little as possible: the shop waits.
-    lock_shop(session, shop.id)
-    now = utc_now()
-    # Checked under the lock: a Z committed a moment ago has closed the period.
-    period = require_selling(session, shop, register, now)
-    payments = []
-    with sealing.Sealer(session, keys, shop.id, key) as sealer:
+class ValidationGroup:
+    """Orders validated together in the caller's transaction, the caller holding the lock of each
+    of their shops (`server.db.lock_shop`): read at once and locked until the commit, each checked,
+    numbered and sealed in turn; `write` stores the rows of them all."""
+
+    def __init__(self, session: Session, keys: KeyStore, order_ids: Collection[str]) -> None:
+        self.session = session
+        self.keys = keys
+        params = {"order_ids": list(order_ids)}
+        self._found = {found[0].id: found for found in session.execute(_TO_VALIDATE, params)}
+        self._lines = _by_order(session.execute(_LINES_OF, params))
+        self._payments = _by_order(session.execute(_PAYMENTS_OF, params))
+        self._sealers: dict[str, sealing.Sealer] = {}
+        # One moment for the whole group, committed at once: its orders are validated together.
+        self.now = utc_now()
+        self._payments_sealed: list[dict[str, Any]] = []
+        self._orders_validated: list[dict[str, Any]] = []
+        self._corrections: dict[str, int] = {}  # original order: final prices of its corrections
+
+    def seal(self, actor: Actor, order_id: str) -> Validation:
+        """Number and seal a fully paid order, then each of its payments on the payment chain.
+
+        Every check comes before the first record is appended: an order refused here leaves the
+        group as it was, and the others go on.
+        """
+        actor.require(WRITERS, "change orders")
+        found = self._found.get(order_id)
+        if found is None or found[0].shop_id != actor.shop_id:
+            raise NotFound(f"There is no order {order_id}.")
+        row, shop, register, period, key_row = found
+        _require_open(row.status)
+        payment_rows = self._payments.get(order_id, [])
+        order = _domain(row, self._lines.get(order_id, []), payment_rows)
+        if not order.lines:
+            raise Invalid("This order has no lines.")
+        if not order.is_fully_paid:
+            raise NotFullyPaid(f"{to_json_amount(order.amount_due)} € are still due on this order.")
+        corrected = row.corrects_order_id
+        _check_refund(self.session, row, order, self._corrections.get(corrected or "", 0))
+        if register is None:
+            raise NotFound(f"There is no register {row.register_id}.")
+        now = self.now
+        # Read under the lock, as all of the above: a Z committed a moment ago closes the period.
+        period = selling_period(shop, register, period, now)
+        names = _names(self.session, actor, row, register.name)
+        sealer = self._sealer(shop.id, key_row)
         order.internal_number = sealer.tips["order"].head.seq + 1
         order.public_number = f"{shop.public_prefix}{order.internal_number:08d}"
         order.validated_at = now
         order.value_date = business_day(shop, now)
-        record = sealer.append("order", {**to_record(order), **names}, now)
+        fields = to_record(order)
+        record = sealer.append("order", {**fields, **names}, now)
+        payments = []
         change_left = order.change_due
         for index, payment in enumerate(order.payments):
             # Change is given back on the last payment, the only one that may exceed what was due.
@@ -713,35 +805,79 @@ def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str
                 now,
             )
             payments.append(sealed)
-    # Payments first: once the order is validated, triggers freeze its payments too.
-    sealed_payments = []
-    for payment_row, sealed in zip(change.payment_rows, payments, strict=True):
-        sealed_payments.append({"payment_id": payment_row.id, "seq": sealed.seq})
-        set_committed_value(payment_row, "record_seq", sealed.seq)
-    if sealed_payments:
-        session.execute(_PAYMENT_SEALED, sealed_payments)
-    # The order's row is written here, not flushed from the ORM: one plain statement.
-    validated = {
-        "status": OrderStatus.VALIDATED.value,
-        "internal_number": order.internal_number,
-        "public_number": order.public_number,
-        "validated_at": now,
-        "value_date": order.value_date,
-        "seal": record.hash,
-        "period_id": period.id,
-        "final_price": order.totals.final_price,
-        "total_vat": order.totals.total_vat,
-        "revision": row.revision + 1,
-        "updated_at": now,
-    }
-    session.execute(_ORDER_VALIDATED, {"order_id": row.id, **validated})
-    for name, value in validated.items():
-        set_committed_value(row, name, value)
-    body = order_json(session, row, order, record.as_json())
-    body["copies"] = dict.fromkeys(("receipt", "invoice"), 0)
-    heads = sealer.heads()
-    signed = sealing.signed_heads(key, shop.id, heads, now)
-    return Validation(body, record, payments, heads, signed)
+        self._payments_sealed += [
+            {"payment_id": payment_row.id, "seq": sealed.seq}
+            for payment_row, sealed in zip(payment_rows, payments, strict=True)
+        ]
+        validated = {
+            "status": OrderStatus.VALIDATED.value,
+            "internal_number": order.internal_number,
+            "public_number": order.public_number,
+            "validated_at": now,
+            "value_date": order.value_date,
+            "seal": record.hash,
+            "period_id": period.id,
+            "final_price": order.totals.final_price,
+            "total_vat": order.totals.total_vat,
+            "revision": row.revision + 1,
+            "updated_at": now,
+        }
+        self._orders_validated.append({"order_id": row.id, **validated})
+        if corrected is not None:
+            total = self._corrections.get(corrected, 0) + order.totals.final_price
+            self._corrections[corrected] = total
+        # The row as it now stands, for the answer and for what follows in this transaction (the
+        # same order twice in a group is refused the second time).
+        for name, value in validated.items():
+            set_committed_value(row, name, value)
+        body = _order_body(order, row.status, row.revision, now, row.draft_id, fields)
+        body.update(record=record.as_json(), copies=dict.fromkeys(("receipt", "invoice"), 0))
+        heads = sealer.heads()
+        signed = sealing.signed_heads(sealer.key, shop.id, heads, now)
+        return Validation(body, record, payments, heads, signed)
+
+    def _sealer(self, shop_id: str, key_row: ShopKey | None) -> sealing.Sealer:
+        """The shop's sealer, made at its first order: its chains' tips are read then."""
+        sealer = self._sealers.get(shop_id)
+        if sealer is None:
+            # The key is the one read with the order: keys are only retired by making a new one,
+            # and a record signed with the key retired a moment before still verifies.
+            key = (
+                self.keys.open(key_row)
+                if key_row is not None
+                else self.keys.signing_key(self.session, shop_id)
+            )
+            sealer = self._sealers[shop_id] = sealing.Sealer(self.session, self.keys, shop_id, key)
+        return sealer
+
+    def write(self) -> None:
+        """Store what was sealed: the records, then the payments and the orders, each in one
+        statement (payments first: once an order is validated, triggers freeze its payments)."""
+        if self._sealers:
+            first, *others = self._sealers.values()
+            first.write(*others)
+        if self._payments_sealed:
+            self.session.execute(_PAYMENT_SEALED, self._payments_sealed)
+        if self._orders_validated:
+            self.session.execute(_ORDER_UPDATE, self._orders_validated)
+        self._payments_sealed, self._orders_validated, self._corrections = [], [], {}
+
+
+def _by_order(rows: Iterable[Row[Any]]) -> dict[str, list[Row[Any]]]:
+    grouped: dict[str, list[Row[Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row.order_id, []).append(row)
+    return grouped
+
+
+def validate_order(session: Session, keys: KeyStore, actor: Actor, order_id: str) -> Validation:
+    """Number and seal a fully paid order in the caller's transaction, which then holds the
+    shop's lock until it ends (requests are sealed in groups: `server.orders.validation`)."""
+    lock_shop(session, actor.shop_id)
+    group = ValidationGroup(session, keys, [order_id])
+    validation = group.seal(actor, order_id)
+    group.write()
+    return validation
 
 
 def _names(
@@ -831,6 +967,6 @@ def _import_draft(session: Session, actor: Actor, draft: DraftIn) -> OrderRow:
         # Fresh line ids: a till's ids are only unique on that till.
         line = _build_line(session, actor.shop_id, body.model_copy(update={"id": None}))
         order.add_line(line)
-        session.add(_line_row(row.id, position, line))
+        session.add(OrderLineRow(**_line_values(row.id, position, line)))
     session.flush()
     return row

@@ -113,21 +113,15 @@ def cancel_order(order_id: str, mutation: MutationDep) -> Response:
 
 
 @router.post("/orders/{order_id}/validate")
-def validate_order(order_id: str, mutation: MutationDep) -> Response:
+async def validate_order(order_id: str, mutation: MutationDep) -> Response:
     """Number and seal the order and its payments. The answer carries the sealed record and the
     shop's chain heads, which the till keeps to notice a server that goes backwards."""
-    keys = mutation.services.keys
-
-    def produce(session: Session, actor: Actor) -> dict[str, Any]:
-        validation = services.validate_order(session, keys, actor, order_id)
-        signed = validation.signed_heads
-        return {
-            **validation.order,
-            "chain_heads": signed["chain_heads"],
-            "chain_heads_signature": signed["chain_heads_signature"],
-        }
-
-    return mutation.respond(produce, on_commit=mutation.services.metrics.validated)
+    status, body, replayed = await mutation.services.validations.seal(
+        mutation.device_token, mutation.session_token, order_id, mutation.key, mutation.fingerprint
+    )
+    if not replayed:
+        mutation.services.metrics.validated()
+    return mutation.reply(status, body, replayed=replayed)
 
 
 @router.post("/orders/{order_id}/refund", status_code=201)

@@ -92,7 +92,13 @@ def require_selling(
     session: Session, shop: Shop, register: Register, now: datetime
 ) -> RegisterPeriod:
     """The register's open period, when orders may be made and sealed on it now."""
-    period = current_period(session, shop.id, register.id)
+    return selling_period(shop, register, current_period(session, shop.id, register.id), now)
+
+
+def selling_period(
+    shop: Shop, register: Register, period: RegisterPeriod | None, now: datetime
+) -> RegisterPeriod:
+    """`require_selling` for the register's open period as read by the caller (or None)."""
     if period is None:
         raise RegisterClosed(f"Register {register.name} is closed: open it with its float first.")
     reason = overdue(shop, register, as_utc(period.opened_at), now)

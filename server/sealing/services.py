@@ -19,7 +19,7 @@ from server.errors import Invalid
 from server.orders.models import OrderRow, OrderStatus, PaymentRow
 from server.sealing.keys import KeyStore, key_ring
 from server.sealing.models import SealedRecordRow
-from till.fiscal.canonical import canonical_json
+from till.fiscal.canonical import canonical_json, encode
 from till.fiscal.keys import ShopKey as SigningKey
 from till.fiscal.keys import exact_hex
 from till.fiscal.records import CHAINS, ChainHead, SealedRecord, record_digest, seal
@@ -151,17 +151,21 @@ class Sealer:
                 "prev_hash": head.hash,
                 "key_id": record.body["key_id"],
                 "sealed_at": sealed_at,
-                "body": canonical_json(record.as_json()).decode(),
+                # Checked when sealed: what the seal adds is its hash and signature, in hex.
+                "body": encode(record.as_json()).decode(),
             }
         )
         self.tips[chain] = Tip(ChainHead(record.seq, record.hash), sealed_at)
         return record
 
-    def write(self) -> None:
-        """Store the records appended since the last write, in one statement."""
-        if self._unwritten:
-            self.session.execute(_STORE, self._unwritten)
-            self._unwritten = []
+    def write(self, *others: Sealer) -> None:
+        """Store the records appended since the last write, with those of `others` (sealers of
+        other shops in the same transaction), in one statement."""
+        rows = [row for sealer in (self, *others) for row in sealer._unwritten]
+        if rows:
+            self.session.execute(_STORE, rows)
+        for sealer in (self, *others):
+            sealer._unwritten = []
 
 
 # Plain rows (no ORM objects): a sealed record is written once and never changed.
