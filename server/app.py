@@ -30,8 +30,12 @@ from server.config import Settings
 from server.db import Database
 from server.deps import Services
 from server.errors import ApiError, error_body
+from server.exports.views import router as exports_router
 from server.journal.services import journal_start
 from server.journal.views import router as journal_router
+from server.mail.mailer import Mailer, SmtpMailer
+from server.mail.sender import MailSender
+from server.mail.views import router as mail_router
 from server.operations import logs
 from server.operations.metrics import Metrics
 from server.operations.views import router as operations_router
@@ -39,6 +43,7 @@ from server.orders.validation import Validations
 from server.orders.views import router as orders_router
 from server.receipts.views import router as receipts_router
 from server.registers.views import router as registers_router
+from server.reports.views import router as reports_router
 from server.sealing.keys import KeyStore, open_key_store
 from server.sealing.views import router as sealing_router
 from server.shops.models import Shop
@@ -208,7 +213,11 @@ def _journal_start(database: Database, keys: KeyStore) -> None:
             journal_start(session, keys, shop_id, __version__, current_fingerprint())
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    mailer: Mailer | None = None,
+) -> FastAPI:
     settings = settings or Settings()
     logs.configure(settings.log_level)
     database = database or Database(settings.url)
@@ -216,12 +225,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     keys = open_key_store(settings.master_key, settings.master_key_path, database)
     metrics = Metrics()
     closings = ShopClosings(database, keys, settings.closing_check_seconds)
+    mail = MailSender(
+        database,
+        keys,
+        settings,
+        mailer or SmtpMailer(settings.smtp_timeout_seconds, settings.smtp_ca_file),
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _journal_start(database, keys)
         closings.start()
+        mail.start()
         yield
+        mail.stop()
         closings.stop()
 
     app = FastAPI(
@@ -232,6 +249,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     validations = Validations(database, keys)
     app.state.services = Services(settings, database, keys, metrics, validations)
+    app.state.mail = mail
     for router in (
         operations_router,
         accounts_router,
@@ -244,6 +262,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         journal_router,
         sealing_router,
         archives_router,
+        exports_router,
+        mail_router,
+        reports_router,
     ):
         app.include_router(router)
 

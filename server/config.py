@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -31,6 +32,22 @@ class Settings(BaseSettings):
     # How often ended days, months and years are looked for and closed (they are also at start);
     # 0: only at start.
     closing_check_seconds: float = Field(default=60.0, ge=0)
+    # E-mail (server.mail): the SMTP server of every shop whose manager has not set one.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_tls: Literal["none", "starttls", "ssl"] = "starttls"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    # CA certificates to trust for SMTP servers, beside the system's (a private relay's own CA).
+    smtp_ca_file: Path | None = None
+    # How often the outbox is looked at, and shop closings for scheduled reports (a request that
+    # queues a message also wakes the sender); 0: no sender thread at all.
+    mail_send_seconds: float = Field(default=30.0, ge=0)
+    # The wait after a failed attempt, doubled after each one up to the maximum.
+    mail_retry_seconds: float = Field(default=60.0, ge=0)
+    mail_retry_max_seconds: float = Field(default=3600.0, ge=0)
     log_level: str = "INFO"
 
     @cached_property

@@ -13,6 +13,7 @@ from server.accounts.services import Actor
 from server.closures import services
 from server.closures.models import ClosureKind, ClosureRow
 from server.deps import MutationDep, ReaderDep
+from server.mail.services import queue_z_copy
 from server.orders.schemas import Strict
 from server.registers.services import register_json, register_states
 from till.money import from_json_amount
@@ -38,6 +39,7 @@ def close_register(register_id: str, body: CloseIn, mutation: MutationDep) -> Re
         closing = services.close_register(
             session, keys, actor, register_id, counted, from_json_amount(body.float_left)
         )
+        queue_z_copy(session, actor.shop_id, closing.record)
         state = next(
             state
             for state in register_states(session, actor.shop_id, utc_now())

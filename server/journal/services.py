@@ -44,6 +44,8 @@ class EventKind(StrEnum):
     SERVER_STARTED = "server_started"
     NEW_VERSION = "new_version"
     INTEGRITY_FAILURE = "integrity_failure"
+    MAIL_SENT = "mail_sent"
+    MAIL_FAILED = "mail_failed"
 
 
 _INDEX = insert(cast(Table, EventRow.__table__))

@@ -6,8 +6,10 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi.testclient import TestClient
@@ -28,6 +30,7 @@ PINS = {
     "u-admin": "9999",
 }
 TEST_PIN_COST = 10
+DEMO_OPENING_HOUR: int = json.loads(DEMO.read_text(encoding="utf-8"))["shop"]["opening_hour"]
 
 
 def demo_setup(shop_id: str) -> ShopSetup:
@@ -167,3 +170,11 @@ def error_of(response: httpx.Response, status: int, code: str) -> str:
 def other_shop_till(client: TestClient | httpx.Client, services: Services, user_id: str) -> Till:
     """A till of another, fresh shop, with `user_id` logged in on it."""
     return enroll(client, services, new_shop(services)).log_in(user_id)
+
+
+def next_business_morning(days: int = 1) -> datetime:
+    """07:00 in Paris on the business day `days` after today's, for the demo shop (its day starts
+    at 06:00, so at 00:30 today's business day is still yesterday's)."""
+    paris = ZoneInfo("Europe/Paris")
+    today = (datetime.now(paris) - timedelta(hours=DEMO_OPENING_HOUR)).date()
+    return datetime.combine(today + timedelta(days=days), time(7), tzinfo=paris)

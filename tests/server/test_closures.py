@@ -20,7 +20,7 @@ from server.deps import Services
 from server.registers.services import business_day
 from server.sealing.services import stored_records
 from server.shops.models import Shop
-from tests.server.helpers import Till, enroll, error_of, new_shop
+from tests.server.helpers import Till, enroll, error_of, new_shop, next_business_morning
 from tests.server.test_tamper import triggers_off
 from till.money import from_json_amount, parse_rate, to_json_amount
 from till.timestamps import utc_now
@@ -270,18 +270,13 @@ def test_closing_refuses_what_cannot_be(cashier: Till) -> None:
 # ---------------------------------------------------------------------------- shop closings
 
 
-def _tomorrow_morning(days: int = 1) -> datetime:
-    local = datetime.now(PARIS) + timedelta(days=days)
-    return local.replace(hour=7, minute=0, second=0, microsecond=0)
-
-
 def test_a_day_is_closed_once_it_has_ended(services: Services, cashier: Till) -> None:
     sales = [cashier.sale("creme", mode="cash"), cashier.sale("baguette", mode="card")]
     with services.database.transaction() as session:
         assert close_due_periods(session, services.keys, cashier.shop_id) == []
     with services.database.transaction() as session:
         [daily] = close_due_periods(
-            session, services.keys, cashier.shop_id, now=_tomorrow_morning()
+            session, services.keys, cashier.shop_id, now=next_business_morning()
         )
     day = daily.body
     assert day["type"] == "daily" and day["sales_count"] == 2
@@ -293,7 +288,7 @@ def test_a_day_is_closed_once_it_has_ended(services: Services, cashier: Till) ->
     # Asked again: nothing more to close.
     with services.database.transaction() as session:
         assert (
-            close_due_periods(session, services.keys, cashier.shop_id, now=_tomorrow_morning())
+            close_due_periods(session, services.keys, cashier.shop_id, now=next_business_morning())
             == []
         )
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -27,8 +28,11 @@ from sqlalchemy import select
 import server.models  # noqa: F401  (every table in the metadata, for the snapshots)
 from server.db import Base, Database
 from server.deps import Services
+from server.mail.models import MessageKind, MessageStatus
+from server.mail.services import queue_message
 from server.orders.models import OrderRow
-from server.shops.models import Register
+from server.registers.services import business_day
+from server.shops.models import Register, Shop
 from tests.server.helpers import Till, enroll, enrollment_code, new_shop, open_register
 from till.timestamps import to_utc_iso, utc_now
 
@@ -70,6 +74,7 @@ class Scene:
     closure_seq: int
     archive: int
     record: dict[str, Any] = field(repr=False)
+    failed_message: str = ""  # refused for good by the SMTP server
 
     def markers(self) -> set[str]:
         """What would betray this shop's data in another shop's answer."""
@@ -89,6 +94,7 @@ class Scene:
             self.validated_order,
             self.closed_register,
             self.record["hash"],
+            self.failed_message,
         }
 
 
@@ -168,6 +174,7 @@ def build_scene(client: TestClient, services: Services) -> Scene:
         closure_seq=closed["closure"]["seq"],
         archive=manager.ok("POST", "/archives", json=ARCHIVE_PERIOD)["id"],
         record=validated["record"],
+        failed_message=_failed_message(services, shop_id),
     )
 
 
@@ -267,8 +274,31 @@ def _heads(record: dict[str, Any]) -> dict[str, Any]:
 CLOSE = {"counted": {"cash": "100.00"}, "float_left": "100.00"}
 
 
+def _export_period(scene: Scene) -> dict[str, str]:
+    """The last 30 business days of the scene's shop, today's sales included."""
+    with scene.services.database.reader() as session:
+        shop = session.get(Shop, scene.shop_id)
+        assert shop is not None
+        today = business_day(shop, utc_now())
+    return {"from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()}
+
+
 ARCHIVE_PERIOD = {"start": "2025-01-01", "end": "2025-01-31"}
+# This year's report: today's sales, whatever the date the tests run.
+REPORT_PERIOD = {"from": f"{utc_now().year}-01-01", "to": f"{utc_now().year}-12-31"}
 ARTICLE = {"label": "Tarte du jour", "price": "4.00", "vat_eat_in": "10"}
+
+MAIL_SETTINGS = {"z_copies": {"recipients": ["gerante@exemple.test"]}}
+MAIL_TEST = {"recipient": "gerante@exemple.test"}
+EMAIL = {"recipient": "client@exemple.test", "document": "invoice"}
+
+
+def _failed_message(services: Services, shop_id: str) -> str:
+    with services.database.transaction() as session:
+        row = queue_message(session, shop_id, MessageKind.TEST, [MAIL_TEST["recipient"]], "text")
+        row.status = MessageStatus.FAILED.value
+        return row.id
+
 
 ROUTES: dict[str, Route] = {
     # --- operations: no shop's data, no credentials
@@ -552,6 +582,48 @@ ROUTES: dict[str, Route] = {
         )
         for kind in ("zip", "sig", "pub")
     },
+    # --- accounting exports: each names no object, it exports the caller's own shop
+    "GET /exports/fec": Route(lambda s: Call("/exports/fec", params=_export_period(s))),
+    "GET /exports/saft": Route(lambda s: Call("/exports/saft", params=_export_period(s))),
+    "GET /accounting/chart": Route(lambda s: Call("/accounting/chart")),
+    "PUT /accounting/chart": Route(
+        lambda s: Call("/accounting/chart", json={"payments": {s.mode: {"account": "512000"}}}),
+        foreign=lambda a, b: [
+            # B's payment mode is unknown in A's catalog.
+            Call(
+                "/accounting/chart", json={"payments": {b.mode: {"account": "512000"}}}, status=422
+            ),
+            Call("/accounting/chart", json={"journal_code": "VT"}, status=200),
+        ],
+    ),
+    # --- reports
+    "GET /reports": Route(
+        lambda s: Call("/reports", params=REPORT_PERIOD),
+        foreign=lambda a, b: [
+            Call("/reports", params={**REPORT_PERIOD, "register": b.register}),
+            Call("/reports", params={**REPORT_PERIOD, "user": b.user}),
+            Call("/reports", params={**REPORT_PERIOD, "format": "csv"}, status=200),
+        ],
+    ),
+    # --- mail: settings and the test message name no object, they are the caller's own shop's
+    "GET /mail/settings": Route(lambda s: Call("/mail/settings")),
+    "PUT /mail/settings": Route(
+        lambda s: Call("/mail/settings", json=MAIL_SETTINGS),
+        foreign=lambda a, b: [Call("/mail/settings", json=MAIL_SETTINGS, status=200)],
+    ),
+    "POST /mail/test": Route(
+        lambda s: Call("/mail/test", json=MAIL_TEST),
+        foreign=lambda a, b: [Call("/mail/test", json=MAIL_TEST, status=202)],
+    ),
+    "GET /mail/messages": Route(lambda s: Call("/mail/messages")),
+    "POST /mail/messages/{message_id}/retry": Route(
+        lambda s: Call(f"/mail/messages/{s.failed_message}/retry"),
+        foreign=lambda a, b: [Call(f"/mail/messages/{b.failed_message}/retry")],
+    ),
+    "POST /orders/{order_id}/email": Route(
+        lambda s: Call(f"/orders/{s.validated_order}/email", json=EMAIL),
+        foreign=lambda a, b: [Call(f"/orders/{b.validated_order}/email", json=EMAIL)],
+    ),
     "POST /verification/record": Route(
         lambda s: Call("/verification/record", json=s.record),
         accountant="reads only: checks a record against the shop's chain",

@@ -1,0 +1,134 @@
+"""Report routes: a shop's report over a period of at most a year, as JSON or as a file (CSV,
+XLSX, HTML, PDF), for managers, administrators and accountants. Each file is journaled as an
+export, with its digest, before it is sent."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import date
+from enum import StrEnum
+from typing import IO, Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from server.deps import ReaderDep, ServicesDep
+from server.journal.services import EventKind, journal
+from server.reports import services
+from server.reports.formats import write_csv, write_json
+from server.reports.html import write_html
+from server.reports.pdf import write_pdf
+from server.reports.tables import Report
+from server.reports.xlsx import write_xlsx
+from till.timestamps import utc_now
+
+router = APIRouter(tags=["reports"])
+
+PART_BYTES = 1 << 20
+# A report's file stays in memory up to this size, then goes to a temporary file.
+IN_MEMORY = 8 << 20
+
+
+class ReportFormat(StrEnum):
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
+    HTML = "html"
+    PDF = "pdf"
+
+
+WRITERS: dict[ReportFormat, tuple[str, Callable[[Report, IO[bytes]], None]]] = {
+    ReportFormat.JSON: ("application/json", write_json),
+    ReportFormat.CSV: ("text/csv; charset=utf-8", write_csv),
+    ReportFormat.XLSX: (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        write_xlsx,
+    ),
+    ReportFormat.HTML: ("text/html; charset=utf-8", write_html),
+    ReportFormat.PDF: ("application/pdf", write_pdf),
+}
+
+
+def file_name(start: date, end: date, register: str | None, user: str | None, ext: str) -> str:
+    """`rapport_20261101_20261130[_caisse-R1][_vendeur-u-karim].pdf`"""
+    parts = [f"rapport_{start:%Y%m%d}_{end:%Y%m%d}"]
+    if register is not None:
+        parts.append(f"caisse-{register}")
+    if user is not None:
+        parts.append(f"vendeur-{user}")
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", "_".join(parts)) + f".{ext}"
+
+
+def _parts(file: IO[bytes]) -> Iterator[bytes]:
+    try:
+        file.seek(0)
+        while part := file.read(PART_BYTES):
+            yield part
+    finally:
+        file.close()
+
+
+def _digest(file: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    file.seek(0)
+    while part := file.read(PART_BYTES):
+        digest.update(part)
+    return digest.hexdigest()
+
+
+@router.get("/reports", response_class=StreamingResponse)
+def get_report(
+    reader: ReaderDep,
+    app: ServicesDep,
+    start: Annotated[date, Query(alias="from", description="First business day, YYYY-MM-DD")],
+    end: Annotated[date, Query(alias="to", description="Last business day, included")],
+    register: Annotated[str | None, Query(max_length=40, description="One register")] = None,
+    user: Annotated[str | None, Query(max_length=40, description="One user")] = None,
+    format_: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
+) -> StreamingResponse:
+    """The shop's report from the sealed records of the business days `from` to `to` (at most a
+    year): summary, breakdowns, closures, cash movements, orders and their lines, charts. A file
+    format comes as an attachment, journaled as an export first."""
+    actor = reader.actor
+    actor.require(services.READERS, "read reports")
+    request = services.prepare(reader.session, actor.shop_id, start, end, register, user, utc_now())
+    media_type, write = WRITERS[format_]
+    # Closed once sent (`_parts`), or here if anything fails before.
+    file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
+    try:
+        with services.build_report(reader.session, request) as report:
+            write(report, file)
+            operations = next(f.value for f in report.figures if f.key == "operations")
+        headers = {"Content-Length": str(file.tell())}
+        if format_ is not ReportFormat.JSON:
+            name = file_name(start, end, register, user, format_.value)
+            details: dict[str, Any] = {
+                "report": "sales",
+                "format": format_.value,
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "register_id": register,
+                "user_id": user,
+                "file": name,
+                "bytes": file.tell(),
+                "sha256": _digest(file),
+                "orders": operations,
+            }
+            with app.database.transaction() as session:
+                journal(
+                    session,
+                    app.keys,
+                    actor.shop_id,
+                    EventKind.EXPORT,
+                    details,
+                    actor=actor,
+                    register_id=register,
+                )
+            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    except BaseException:
+        file.close()
+        raise
+    return StreamingResponse(_parts(file), media_type=media_type, headers=headers)
