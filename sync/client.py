@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
 import orjson
 import requests
@@ -294,4 +295,40 @@ class ApiClient:
     def open_register(self, register_id: str, float_amount: str) -> dict[str, Any]:
         answer = self.call("POST", f"/registers/{register_id}/open", {"float": float_amount})
         result: dict[str, Any] = answer.body
+        return result
+
+    def _post(self, path: str, body: Any = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("POST", path, body).body
+        return result
+
+    def x_report(self, register_id: str) -> dict[str, Any]:
+        """The X: the figures of the register's period so far, nothing closed (journaled)."""
+        return self._post(f"/registers/{register_id}/x-report")
+
+    def close_register(
+        self, register_id: str, counted: dict[str, str], float_left: str
+    ) -> dict[str, Any]:
+        """The Z: `counted` per payment mode code; the answer holds the sealed `closure`."""
+        return self._post(
+            f"/registers/{register_id}/close", {"counted": counted, "float_left": float_left}
+        )
+
+    def issue(
+        self, order_id: str, document: str = "receipt", channel: str = "print"
+    ) -> dict[str, Any]:
+        """Record an issuance before printing: its `copy` (1, the original; then duplicata) and
+        the signed `proof` of the receipt's QR code. No answer, no print."""
+        return self._post(
+            f"/orders/{order_id}/issuances", {"document": document, "channel": channel}
+        )
+
+    def refund(self, order_id: str, register_id: str) -> dict[str, Any]:
+        """An open corrective order that cancels the validated `order_id` (managers only)."""
+        return self._post(f"/orders/{order_id}/refund", {"register_id": register_id})
+
+    def orders(self, **filters: str | int | None) -> list[dict[str, Any]]:
+        """A page of the shop's orders, newest first (`status`, `register_id`, `public_number`,
+        `before`, `limit`)."""
+        query = urlencode({name: value for name, value in filters.items() if value is not None})
+        result: list[dict[str, Any]] = self.get("/orders" + (f"?{query}" if query else ""))
         return result

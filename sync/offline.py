@@ -49,6 +49,10 @@ class OfflineWork:
         self._register_id = register_id
         self._lock = threading.Lock()
 
+    def use_register(self, register_id: str) -> None:
+        """The register offline periods are reported for, once chosen on the screen."""
+        self._register_id = register_id
+
     # ------------------------------------------------------------------------ drafts
 
     def _allowed(self) -> None:

@@ -221,6 +221,12 @@ class TillSync:
             log.info("log-out not confirmed by the server: %s", error.message)
         self.client.session_token = None
 
+    def use_register(self, register_id: str) -> None:
+        """This till's register from now on, when it was chosen on the screen after enrollment
+        rather than configured (TILL_SYNC_REGISTER_ID)."""
+        self.settings = self.settings.model_copy(update={"register_id": register_id})
+        self.offline.use_register(register_id)
+
     # ------------------------------------------------------------------------ selling
 
     def new_ticket(self, register_id: str | None = None, **fields: Any) -> Ticket:
@@ -244,6 +250,31 @@ class TillSync:
 
     def resume_ticket(self, order_id: str) -> Ticket:
         return Ticket.resume(self.client, self.events, order_id, heads=self.heads)
+
+    def open_refund(
+        self, order_id: str, register_id: str, manager_id: str, manager_pin: str
+    ) -> Ticket:
+        """A corrective order cancelling a validated one, opened under a manager's PIN in a
+        session of its own (ended at once); the cashier then pays it back and validates it."""
+        manager = ApiClient(
+            self.settings.server_url,
+            clock=self.clock,
+            observer=self.connectivity,
+            timeouts=self.client.timeouts,
+            retry=self.client.retry,
+            verify=self.client.verify,
+        )
+        manager.device_token = self.client.device_token
+        try:
+            manager.session_token = manager.log_in(manager_id, manager_pin)["session_token"]
+            corrective = manager.refund(order_id, register_id)
+            try:
+                manager.log_out()
+            except SyncError as error:
+                log.info("the manager's session was not ended by the server: %s", error.message)
+        finally:
+            manager.close()
+        return self.resume_ticket(str(corrective["id"]))
 
     def catalog(self) -> dict[str, Any]:
         """The shop's catalog: read again when it changed (ETag), and kept, so that drafts can

@@ -1,0 +1,87 @@
+"""Offline on the screen: the link goes down mid-ticket, the ticket goes on as a draft, a second
+draft is made; the banner says how long is left; the link comes back, the drafts are re-synced
+with their progress, and both become orders that are paid and validated. Past 20 hours the till
+is blocked, its drafts kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from sync.clock import FakeClock
+from tests.sync.faultproxy import Fault, FaultProxy
+from tests.sync.servers import Site
+from tests.ui.driver import Driver
+from tests.ui.test_sale import pay_in_cash
+
+
+def test_drafts_offline_then_resync_and_validate(
+    driver: Driver, site: Site, shop_id: str, proxy: FaultProxy
+) -> None:
+    driver.log_in("u-karim")
+    driver.sell("croissant")
+    proxy.network_down(Fault.DROP)
+    driver.tap("product-creme")  # no answer: the till goes offline
+    driver.qtbot.waitUntil(lambda: driver.window.offline_banner.isVisible(), timeout=20_000)
+    assert "HORS LIGNE" in driver.text("offline-banner")
+    driver.qtbot.waitUntil(
+        lambda: driver.window.page("sale").ticket.kind == "draft", timeout=20_000
+    )
+    driver.sell("eclair")
+    first = driver.order()
+    assert [line["label"] for line in first["lines"]] == ["Croissant", "Éclair au café"]
+    driver.tap("sale-pay")  # refused: a draft is never paid
+    assert driver.window.current == "sale"
+    driver.tap("sale-park")
+    driver.settle()
+    driver.sell("baguette", "baguette")
+    sync = driver.context.core
+    assert sync.drafts.count(None) == 2
+    proxy.network_up()
+    driver.qtbot.waitUntil(lambda: not driver.window.offline_banner.isVisible(), timeout=20_000)
+    driver.qtbot.waitUntil(lambda: len(driver.window.imported) == 2, timeout=30_000)
+    assert sync.drafts.count(None) == 0
+    driver.tap("nav-drafts")
+    driver.on("drafts")
+    driver.settle()
+    for _ in range(2):
+        driver.tap("imported-0")
+        driver.on("sale")
+        driver.settle()
+        assert driver.order()["draft_id"] is not None
+        pay_in_cash(driver)
+        driver.tap("nav-drafts")
+        driver.on("drafts")
+        driver.settle()
+    assert site.records(shop_id, "order") == 2
+
+
+def test_past_twenty_hours_the_till_is_blocked(
+    qtbot: QtBot, site: Site, shop_id: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    from tests.ui.conftest import make_driver
+
+    clock = FakeClock()
+    driver = make_driver(
+        qtbot,
+        proxy.url,
+        tmp_path / "till",
+        enrolled_with=site.enrollment_code(shop_id),
+        clock=clock,
+    )
+    try:
+        driver.log_in("u-karim")
+        driver.sell("croissant")
+        proxy.network_down(Fault.DROP)
+        driver.tap("product-creme")
+        driver.qtbot.waitUntil(lambda: driver.window.offline_banner.isVisible(), timeout=20_000)
+        clock.advance(21 * 3600)
+        driver.window.refresh_status()
+        driver.on("blocked")
+        assert "20 heures" in driver.text("blocked-message")
+        proxy.network_up()
+        driver.tap("blocked-retry")
+        driver.qtbot.waitUntil(lambda: driver.window.current != "blocked", timeout=20_000)
+    finally:
+        driver.close()

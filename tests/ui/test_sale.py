@@ -1,0 +1,154 @@
+"""A day at the till on the real server: the register opened with its float counted, a sale
+paid across two modes with the receipt printed from the sealed order, a refund under a manager's
+PIN, and the register closed with a difference shown before the Z."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.sync.servers import Site
+from tests.ui.driver import Driver
+from ui.qt import Qt
+
+
+def test_open_sell_with_a_split_payment_and_print(driver: Driver, site: Site, shop_id: str) -> None:
+    driver.log_in("u-karim")
+    driver.on("sale")
+    driver.sell("croissant", "creme", "croissant")
+    order = driver.order()
+    assert [(line["label"], line["quantity"]) for line in order["lines"]] == [
+        ("Croissant", "1.000"),
+        ("Café crème", "1.000"),
+        ("Croissant", "1.000"),
+    ]
+    assert order["final_price"] == "5.60"
+    driver.tap("sale-pay")
+    driver.on("payment")
+    driver.type_keys("2")
+    driver.tap("mode-card")
+    driver.settle()
+    driver.tap("quick-1000")  # the rest, 3,60 €, in cash from a 10 € note
+    driver.settle()
+    assert "6,40" in driver.text("payment-change")
+    driver.tap("payment-validate")
+    driver.qtbot.waitUntil(lambda: driver.text("done-title").startswith("Ticket T"), timeout=20_000)
+    driver.settle()
+    paper = driver.last_paper()
+    text = "\n".join(paper.text)
+    assert "TICKET DE CAISSE" in text
+    assert "Carte bancaire" in text and "Espèces" in text
+    assert paper.qr_codes and paper.drawer_kicks == 1
+    assert site.records(shop_id, "order") == 1
+
+
+def pay_in_cash(driver: Driver) -> dict[str, Any]:
+    driver.tap("sale-pay")
+    driver.on("payment")
+    driver.tap("mode-cash")
+    driver.settle()
+    driver.tap("payment-validate")
+    driver.qtbot.waitUntil(
+        lambda: driver.window.page("payment").validated is not None, timeout=20_000
+    )
+    driver.settle()
+    validated: dict[str, Any] = driver.window.page("payment").validated
+    driver.tap("done-next")
+    return validated
+
+
+def test_refund_under_a_managers_pin(driver: Driver, site: Site, shop_id: str) -> None:
+    driver.log_in("u-karim")
+    driver.sell("eclair")
+    sold = pay_in_cash(driver)
+    driver.tap("nav-history")
+    driver.on("history")
+    driver.settle()
+    history = driver.window.page("history")
+    history.choose([order["id"] for order in history.orders].index(sold["id"]))
+    driver.settle()
+    driver.tap("history-refund")
+    driver.settle()
+    driver.tap("manager-u-claire")
+    driver.type_keys("1234")
+    driver.tap("keypad-enter")
+    driver.on("sale")
+    driver.settle()
+    refund = driver.order()
+    assert refund["corrects_order_id"] == sold["id"] and refund["final_price"] == "-3.40"
+    sealed = pay_in_cash(driver)
+    assert sealed["is_refund"] and sealed["public_number"]
+    assert "TICKET DE REMBOURSEMENT" in driver.last_paper().text
+    assert site.records(shop_id, "order") == 2
+
+
+def test_close_with_a_difference(driver: Driver, site: Site, shop_id: str) -> None:
+    driver.log_in("u-karim")
+    driver.sell("formule")
+    pay_in_cash(driver)
+    driver.tap("nav-register")
+    driver.on("register")
+    driver.settle()
+    driver.tap("register-close")
+    driver.tap("closing-count-10000")
+    driver.type_keys("2")  # 200,00 € counted; 150,00 + 11,50 expected
+    driver.tap("register-check")
+    driver.settle()
+    table = driver.window.page("register").differences
+    assert table.item(0, 3).text().replace("\u00a0", " ") == "38,50 €"
+    closures = site.records(shop_id, "closure")
+    driver.tap("register-confirm")
+    driver.settle()
+    assert site.records(shop_id, "closure") == closures + 1
+    z = driver.last_paper("z").text
+    assert any("CLÔTURE Z" in line for line in z)
+    assert any("écart" in line and "38,50" in line for line in z)
+
+
+def chain_counts(site: Site, shop_id: str) -> dict[str, int]:
+    return {chain: site.records(shop_id, chain) for chain in ("order", "payment", "closure")}
+
+
+def test_the_accountant_can_change_nothing(driver: Driver, site: Site, shop_id: str) -> None:
+    driver.log_in("u-compta")
+    driver.on("history")
+    driver.settle()
+    before = chain_counts(site, shop_id)
+    events = site.records(shop_id, "event")
+    visited = set()
+    for screen in ("history", "closures", "journal", "verification", "help"):
+        driver.tap(f"nav-{screen}")
+        driver.on(screen)
+        driver.settle()
+        for button in driver.buttons():
+            name = button.objectName()
+            if name.startswith("nav-") or not button.isEnabled():
+                continue
+            visited.add(name or button.text())
+            driver.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+            driver.settle()
+    for refused in ("history-refund", "history-reprint", "sale-pay", "register-close"):
+        assert refused not in visited
+    assert {"history-search", "verification-run"} <= visited
+    assert chain_counts(site, shop_id) == before
+    assert site.records(shop_id, "event") == events
+    assert "Toutes les chaînes" in driver.text("verification-result")
+
+
+def test_training_mode_seals_nothing(driver: Driver, site: Site, shop_id: str) -> None:
+    driver.log_in("u-karim")
+    driver.on("sale")
+    driver.settle()
+    before = chain_counts(site, shop_id)
+    orders = site.orders(shop_id)
+    driver.tap("nav-training")
+    driver.sell("croissant", "biere")
+    assert driver.order()["final_price"] == "5.00"
+    driver.tap("sale-pay")
+    driver.on("payment")
+    driver.tap("quick-1000")
+    driver.tap("payment-validate")
+    driver.settle()
+    paper = "\n".join(driver.last_paper("training").text)
+    assert paper.count("MODE ÉCOLE") >= 3 and "SANS VALEUR" in paper
+    assert chain_counts(site, shop_id) == before
+    assert site.orders(shop_id) == orders

@@ -1,0 +1,1 @@
+"""The screens of the till, one module each (or a few small ones together)."""
