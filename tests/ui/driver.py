@@ -101,6 +101,12 @@ class Driver:
         order: dict[str, Any] = ticket.view().order
         return order
 
+    def ticket_kind(self) -> str | None:
+        """The kind of the ticket on the sale screen (online, draft, training); None while a new
+        one is being made."""
+        ticket = self.window.page("sale").ticket
+        return None if ticket is None else ticket.kind
+
     def last_paper(self, kind: str = "receipt") -> Paper:
         printouts = [item for item in self.context.printer.printouts if item.kind == kind]
         assert printouts, f"no {kind} printed"

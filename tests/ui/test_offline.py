@@ -25,9 +25,7 @@ def test_drafts_offline_then_resync_and_validate(
     driver.tap("product-creme")  # no answer: the till goes offline
     driver.qtbot.waitUntil(lambda: driver.window.offline_banner.isVisible(), timeout=20_000)
     assert "HORS LIGNE" in driver.text("offline-banner")
-    driver.qtbot.waitUntil(
-        lambda: driver.window.page("sale").ticket.kind == "draft", timeout=20_000
-    )
+    driver.qtbot.waitUntil(lambda: driver.ticket_kind() == "draft", timeout=20_000)
     driver.sell("eclair")
     first = driver.order()
     assert [line["label"] for line in first["lines"]] == ["Croissant", "Éclair au café"]

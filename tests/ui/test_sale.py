@@ -77,7 +77,7 @@ def test_refund_under_a_managers_pin(driver: Driver, site: Site, shop_id: str) -
     assert refund["corrects_order_id"] == sold["id"] and refund["final_price"] == "-3.40"
     sealed = pay_in_cash(driver)
     assert sealed["is_refund"] and sealed["public_number"]
-    assert "TICKET DE REMBOURSEMENT" in driver.last_paper().text
+    assert "TICKET DE REMBOURSEMENT" in "\n".join(driver.last_paper().text)
     assert site.records(shop_id, "order") == 2
 
 
