@@ -8,10 +8,10 @@ flowables at once.
 
 from __future__ import annotations
 
-import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
-from itertools import islice
+from itertools import chain, islice
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
@@ -52,15 +52,13 @@ SAMPLES = {
     Kind.MOMENT: "21/11/2026",
     Kind.DAY: "21/11/2026",
 }
-SEAL_SAMPLE = "0123456789abcdef012345"
+SEAL_SAMPLE = "0" * 22  # a third of a seal, in the widest of the hex digits (the digits)
 FONT_SIZES = (7.5, 6.5, 6.0)
 PADDING = 4
 # A table too wide for the page at the smallest size is cut into panels of columns, each
 # repeating the first two (the order's numbers), a page or so of rows at a time.
 KEY_COLUMNS = 2
 ROWS_PER_PANEL = 30
-# An average glyph of DejaVu Sans is a little over half its size wide.
-GLYPH = 0.56
 
 
 def _style(name: str, size: float, font: str = SANS, **options: Any) -> ParagraphStyle:
@@ -117,45 +115,94 @@ class _Story:
         self._ahead.insert(index, flowable)
 
 
-def _need(column: Column, size: float) -> float:
-    sample = SEAL_SAMPLE if column.key == "hash" else SAMPLES[column.kind]
-    return float(pdfmetrics.stringWidth(sample, SANS, size)) + PADDING
+def _width(text: str, size: float, font: str = SANS) -> float:
+    return float(pdfmetrics.stringWidth(text, font, size))
 
 
-def _fits(columns: Sequence[Column], size: float = FONT_SIZES[-1]) -> bool:
-    return sum(_need(column, size) for column in columns) <= WIDTH
+# A word of a text column longer than this is cut rather than given its whole width.
+LONGEST_WORD = 16
 
 
-def _layout(columns: Sequence[Column]) -> tuple[float, list[float]]:
+@dataclass(frozen=True)
+class _Fit:
+    """What a column must hold unbroken: the widest of its values seen (amounts and counts are
+    never wrapped) or its longest word, and its heading's longest word (a heading wraps between
+    words only)."""
+
+    column: Column
+    value: str
+    word: str
+
+    @classmethod
+    def of(cls, column: Column, values: Iterable[str]) -> _Fit:
+        if column.key == "hash":
+            candidates = [SEAL_SAMPLE]
+        elif numeric(column.kind):
+            candidates = [SAMPLES[column.kind], *values]
+        else:
+            words = (word[:LONGEST_WORD] for value in values for word in value.split())
+            candidates = [SAMPLES[column.kind], *words]
+        value = max(candidates, key=lambda text: _width(text, 10))
+        word = max(column.label.split() or [""], key=lambda text: _width(text, 10, BOLD))
+        return cls(column, value, word)
+
+    def need(self, size: float) -> float:
+        return max(_width(self.value, size), _width(self.word, size, BOLD)) + PADDING
+
+
+def _fits(fits: Sequence[_Fit], size: float = FONT_SIZES[-1]) -> bool:
+    return sum(fit.need(size) for fit in fits) <= WIDTH
+
+
+def _layout(fits: Sequence[_Fit]) -> tuple[float, list[float]]:
     """The font size and the column widths of a table: the largest size at which every column
     gets what it needs at least, the rest of the width going to the text columns."""
-    size = next((size for size in FONT_SIZES if _fits(columns, size)), FONT_SIZES[-1])
-    widths = [_need(column, size) for column in columns]
-    texts = [i for i, c in enumerate(columns) if c.kind is Kind.TEXT and c.key != "hash"]
-    growing = texts or list(range(len(columns)))
+    size = next((size for size in FONT_SIZES if _fits(fits, size)), FONT_SIZES[-1])
+    widths = [fit.need(size) for fit in fits]
+    texts = [
+        i for i, fit in enumerate(fits) if fit.column.kind is Kind.TEXT and fit.column.key != "hash"
+    ]
+    growing = texts or list(range(len(fits)))
     spare = max(0.0, WIDTH - sum(widths)) / len(growing)
     return size, [w + spare if i in growing else w for i, w in enumerate(widths)]
 
 
-def _panels(columns: Sequence[Column]) -> list[list[int]]:
+def _panels(fits: Sequence[_Fit]) -> list[list[int]]:
     """The columns of each panel of a table, by index: one panel when they all fit."""
-    if _fits(columns):
-        return [list(range(len(columns)))]
+    if _fits(fits):
+        return [list(range(len(fits)))]
     keys = list(range(KEY_COLUMNS))
     panels = [list(keys)]
-    for index in range(KEY_COLUMNS, len(columns)):
-        if not _fits([columns[i] for i in [*panels[-1], index]]):
+    for index in range(KEY_COLUMNS, len(fits)):
+        if not _fits([fits[i] for i in [*panels[-1], index]]):
             panels.append(list(keys))
         panels[-1].append(index)
     return panels
 
 
-def _wrap(text: str, width: float, size: float) -> str:
-    """Plain text broken into lines that fit the column (a table cell never wraps by itself)."""
-    room = max(4, int((width - PADDING) / (size * GLYPH)))
-    if len(text) <= room:
-        return text
-    return "\n".join(textwrap.wrap(text, room, break_long_words=True)) or text
+def _wrap(text: str, width: float, size: float, font: str = SANS) -> str:
+    """Plain text broken into lines that fit the column, as measured in its font (a table cell
+    never wraps by itself): between words, and within a word only when it is wider than the
+    column (a seal's hex digits)."""
+    room = width - PADDING
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split(" "):
+            candidate = f"{line} {word}" if line else word
+            if _width(candidate, size, font) <= room:
+                line = candidate
+                continue
+            if line:
+                lines.append(line)
+            line = ""
+            for character in word:
+                if line and _width(line + character, size, font) > room:
+                    lines.append(line)
+                    line = ""
+                line += character
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _cell(kind: Kind, text: str, width: float, size: float) -> str:
@@ -191,13 +238,20 @@ def _section(section: Section, zone: ZoneInfo) -> Iterator[Flowable]:
     yield Paragraph(section.title, H2)
     if section.note:
         yield Paragraph(section.note, NOTE_ABOVE)
-    panels = []
-    for indexes in _panels(section.columns):
-        columns = [section.columns[index] for index in indexes]
-        size, widths = _layout(columns)
-        header = [_wrap(c.label, w, size) for c, w in zip(columns, widths, strict=True)]
-        panels.append((indexes, columns, size, widths, header))
+    # Widths are chosen from the first rows: the rest are not read ahead (a year of orders).
     rows = iter(section.rows)
+    first = list(islice(rows, ROWS_PER_PANEL))
+    fits = [
+        _Fit.of(column, (display(column.kind, row[index], zone) for row in first))
+        for index, column in enumerate(section.columns)
+    ]
+    panels = []
+    for indexes in _panels(fits):
+        columns = [section.columns[index] for index in indexes]
+        size, widths = _layout([fits[index] for index in indexes])
+        header = [_wrap(c.label, w, size, BOLD) for c, w in zip(columns, widths, strict=True)]
+        panels.append((indexes, columns, size, widths, header))
+    rows = chain(first, rows)
     empty = True
     while chunk := list(islice(rows, ROWS_PER_TABLE if len(panels) == 1 else ROWS_PER_PANEL)):
         empty = False

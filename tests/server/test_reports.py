@@ -27,6 +27,8 @@ from pypdf import PdfReader
 
 from server.deps import Services
 from server.registers.services import business_day
+from server.reports import pdf
+from server.reports.tables import Column, Kind
 from server.sealing.services import stored_records
 from server.shops.models import Shop
 from tests.server.helpers import Till, enroll, error_of, new_shop, other_shop_till
@@ -638,3 +640,29 @@ def test_an_empty_period_is_a_valid_empty_report(day: Day, format_: str) -> None
         assert "Aucune donnée sur la période." in data.decode() and "<svg" in data.decode()
     else:
         assert len(PdfReader(io.BytesIO(data)).pages) >= 1
+
+
+def test_pdf_columns_hold_their_headings_and_amounts_whole() -> None:
+    """A heading wraps between its words, an amount never, a seal in thirds; and everything
+    stays within its column (a table cell does not wrap or clip by itself)."""
+    pdf._fonts()
+    columns = [
+        Column("number", "N° de ticket"),
+        *(Column(f"n{i}", "Remboursements", Kind.COUNT) for i in range(6)),
+        Column("total", "Montant des remboursements", Kind.AMOUNT),
+        Column("summary", "Résumé"),
+        Column("hash", "Sceau (SHA-256)"),
+    ]
+    values = ["T00000001", *["7"] * 6, "-12 345,67 €", "2 x Cappuccino, Jambon-beurre", "0" * 64]
+    fits = [pdf._Fit.of(column, [value]) for column, value in zip(columns, values, strict=True)]
+    size, widths = pdf._layout(fits)
+    assert sum(widths) <= pdf.WIDTH + 0.01
+    for column, value, width in zip(columns, values, widths, strict=True):
+        heading = pdf._wrap(column.label, width, size, pdf.BOLD).split("\n")
+        assert " ".join(heading) == column.label  # cut between words only
+        cell = pdf._cell(column.kind, value, width, size)
+        lines = [*heading, *cell.split("\n")]
+        fonts = [pdf.BOLD] * len(heading) + [pdf.SANS] * (len(lines) - len(heading))
+        for line, font in zip(lines, fonts, strict=True):
+            assert pdf._width(line, size, font) <= width - pdf.PADDING + 0.01, (column, line)
+    assert pdf._cell(Kind.TEXT, "0" * 64, widths[-1], size).count("\n") == 2
