@@ -173,6 +173,15 @@ class Mutation:
             on_commit()
         return self.reply(code, body, replayed=replayed)
 
+    def kept(self, session: Session, scope: str) -> Response | None:
+        """The answer already given to this key within `scope`, sent again; None when there is
+        none. For a change that does long work before its transaction (an archive): a retry is
+        answered without doing it again (`answer` would then replay, having done it)."""
+        if self._key is None:
+            return None
+        kept = idempotency.replay(session, scope, self._key, self._fingerprint)
+        return None if kept is None else self.reply(*kept, replayed=True)
+
     @staticmethod
     def reply(code: int, body: bytes, *, replayed: bool) -> Response:
         """The answer to send: a first one, or one kept for this key and sent again."""

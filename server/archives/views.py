@@ -42,6 +42,9 @@ def create_archive(body: ArchiveIn, mutation: MutationDep) -> Response:
     with app.database.reader() as session:
         actor = actor_for(session, mutation.device_token, mutation.session_token)
         actor.require(MANAGERS, "make a fiscal archive")
+        kept = mutation.kept(session, actor.device_id)
+        if kept is not None:
+            return kept
         today = services.today(session, actor.shop_id, now)
         period = services.Period.checked(body.start, body.end, today)
         built = services.build_archive(session, app.keys, actor.shop_id, period)

@@ -27,6 +27,7 @@ from server.accounts.services import Actor
 from server.archives import services as archives
 from server.archives.models import ArchivePart, ArchiveRow
 from server.deps import Services
+from server.idempotency import REPLAY_HEADER
 from server.sealing.models import SealedRecordRow
 from server.sealing.services import Sealer
 from tests.browser import chromium, verify_in_page
@@ -330,14 +331,19 @@ def test_only_managers_make_archives_and_auditors_read_them(
 
 
 def test_a_retried_request_makes_one_archive(
-    services: Services, shop_id: str, manager: Till
+    services: Services, shop_id: str, manager: Till, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    built = []
+    build = archives.build_archive
+    monkeypatch.setattr(archives, "build_archive", lambda *args: built.append(args) or build(*args))
     body = recent(services, shop_id)
     headers = {"Idempotency-Key": "archive-once"}
     first = manager.ok("POST", "/archives", json=body, headers=headers)
     again = manager.request("POST", "/archives", json=body, headers=headers)
     assert again.status_code == 201 and again.json() == first
+    assert again.headers[REPLAY_HEADER] == "true"
     assert len(manager.ok("GET", "/archives")) == 1
+    assert len(built) == 1  # the retry is answered without building it again
 
 
 def test_archives_are_never_changed_nor_deleted(
