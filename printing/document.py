@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
+from till.resources import RESOURCES
+
 FONTS = RESOURCES / "fonts"
 
 

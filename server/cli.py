@@ -23,8 +23,9 @@ from server.shops.models import Shop
 from server.shops.services import ShopSetup, create_shop
 from till.about import command_parser
 from till.errors import TillError
+from till.resources import RESOURCES
 
-DEMO_SHOP = Path(__file__).resolve().parents[1] / "resources" / "demo" / "shop.json"
+DEMO_SHOP = RESOURCES / "demo" / "shop.json"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from sync.client import RetryPolicy
 from sync.clock import Clock
@@ -15,13 +14,13 @@ from sync.credentials import CredentialStore
 from sync.service import SyncSettings, TillSync
 from till.about import command_parser
 from till.errors import TillError
+from till.resources import RESOURCES
 from ui.context import SyncFactory, TillContext
 from ui.i18n import install_language
 from ui.qt import QApplication, QFont, QFontDatabase
 from ui.settings import LANGUAGES, ScreenSettings, load
 from ui.window import MainWindow
 
-RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 THEME = RESOURCES / "theme" / "till.qss"
 
 

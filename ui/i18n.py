@@ -5,11 +5,11 @@ own, so that nothing needs compiling and the texts can be reviewed as they are."
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from till.resources import RESOURCES
 from ui.qt import QCoreApplication, QTranslator
 
-TRANSLATIONS = Path(__file__).resolve().parents[1] / "resources" / "translations"
+TRANSLATIONS = RESOURCES / "translations"
 CONTEXT = "till"
 
 
