@@ -26,11 +26,7 @@ import argparse
 import json
 import os
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -50,6 +46,7 @@ from server.accounts.services import Actor, new_enrollment_code
 from server.cli import DEMO_SHOP
 from server.config import Settings
 from server.db import Database
+from server.process import ServerProcess, environment
 from server.registers.services import open_register
 from server.sealing.keys import KeyStore, load_master_key
 from server.shops.services import ShopSetup, create_shop
@@ -61,75 +58,6 @@ PIN_COST = 10  # the smallest allowed: logging in is not what is measured
 
 
 # ---------------------------------------------------------------------------- server processes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-def server_command() -> list[str]:
-    """`till-server` beside this interpreter, or the same entry point through it."""
-    script = Path(sys.executable).with_name("till-server")
-    if script.exists():
-        return [str(script)]
-    return [sys.executable, "-c", "from server.cli import main; main()"]
-
-
-class ServerProcess:
-    """One `till-server serve` (and its workers) on a free loopback port, logging into a file."""
-
-    def __init__(self, env: dict[str, str], log: Path, *, workers: int = 1) -> None:
-        self.env = env
-        self.log = log
-        self.workers = workers
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        command = [*server_command(), "serve", "--port", str(self.port)]
-        command += ["--workers", str(self.workers)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its workers form a group of their own
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the server stopped at start; see {self.log}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the server did not answer within {timeout:.0f} s; see {self.log}")
-
-    def kill(self) -> None:
-        """SIGKILL to the server and its workers: a crash, nothing flushed, nothing said."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
 
 @contextmanager
@@ -163,14 +91,12 @@ class Backend:
         )
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TILL_")}
-        env.update(
-            DATABASE_URL=self.url,
-            TILL_DATA_DIR=str(self.folder),
-            TILL_MASTER_KEY=self.master_key,
-            TILL_PIN_COST=str(PIN_COST),
+        return environment(
+            self.folder,
+            database_url=self.url,
+            master_key=self.master_key,
+            pin_cost=str(PIN_COST),
         )
-        return env
 
     def new_shops(self, count: int, devices_each: int) -> dict[str, list[str]]:
         """`count` demo shops and enrollment codes for `devices_each` tills in each."""

@@ -20,14 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -39,6 +33,7 @@ from typing import Any
 
 import requests
 
+from server import process
 from sync import ticket as changes
 from sync.client import Answer, ApiClient
 from sync.credentials import MemoryCredentials
@@ -52,59 +47,22 @@ LINES_PER_ORDER = 8
 WARM_UP = 20
 
 
-def till_server(*arguments: str) -> list[str]:
-    """`till-server` beside this interpreter, or the same entry point through it."""
-    script = Path(sys.executable).with_name("till-server")
-    if script.exists():
-        return [str(script), *arguments]
-    return [sys.executable, "-c", "from server.cli import main; main()", *arguments]
-
-
 @contextmanager
 def demo_server(folder: Path) -> Iterator[tuple[str, str]]:
     """A server on a free loopback port with the demo shop: (its address, an enrollment code)."""
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("TILL_")
-    }
-    environment.pop("DATABASE_URL", None)
-    environment.update(
-        TILL_DATA_DIR=str(folder),
-        TILL_MASTER_KEY=secrets.token_hex(32),
-        TILL_PIN_COST="10",  # the smallest allowed: logging in is not what is measured
-        TILL_LOG_LEVEL="WARNING",
+    env = process.environment(
+        folder,
+        master_key=secrets.token_hex(32),
+        pin_cost="10",  # the smallest allowed: logging in is not what is measured
+        log_level="WARNING",
     )
-    demo = subprocess.run(
-        till_server("demo"), env=environment, capture_output=True, text=True, check=True
-    )
-    found = re.search(r"Enrollment code for \S+: (\S+)", demo.stdout)
-    if found is None:
-        raise RuntimeError(f"no enrollment code in: {demo.stdout}")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    with (folder / "server.log").open("ab") as log:
-        process = subprocess.Popen(
-            till_server("serve", "--port", str(port)),
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    code = process.demo_enrollment_code(env)
+    server = process.ServerProcess(env, folder / "server.log")
+    server.start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start; see {folder / 'server.log'}")
-            try:
-                if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        yield url, found.group(1)
+        yield server.url, code
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        server.stop()
 
 
 def enrolled(server_url: str, code: str, folder: Path, batch: int) -> TillSync:

@@ -8,11 +8,6 @@ throwaway database; SQLite: a file), and builds the shop in this process, with t
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,6 +25,7 @@ from server.config import Settings
 from server.db import Database
 from server.deps import Services
 from server.orders.models import OrderLineRow, OrderRow, PaymentRow
+from server.process import ServerProcess, environment
 from server.sealing.models import SealedRecordRow
 from tests.server.conftest import PostgresDatabases, make_settings, require_postgres
 from tests.server.helpers import PINS, enrollment_code, new_shop
@@ -45,74 +41,6 @@ REPLAYED = "Idempotent-Replayed"
 # ---------------------------------------------------------------------------- servers
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-class ServerProcess:
-    """`till-server serve` on a loopback port, in a process group of its own."""
-
-    def __init__(self, settings: Settings, log: Path, *, workers: int = 1) -> None:
-        self.env = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith("TILL_") and name != "DATABASE_URL"
-        }
-        self.env.update(
-            DATABASE_URL=settings.url,
-            TILL_DATA_DIR=str(settings.data_dir),
-            TILL_MASTER_KEY=str(settings.master_key),
-            TILL_PIN_COST=str(settings.pin_cost),
-            TILL_LOG_LEVEL="WARNING",
-        )
-        self.log = log
-        self.workers = workers
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        """Start (or start again, on the same port) and wait until /health answers."""
-        script = Path(sys.executable).with_name("till-server")
-        command = [str(script), "serve", "--port", str(self.port), "--workers", str(self.workers)]
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text(errors="replace")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        pytest.fail(f"the server did not start: {self.log.read_text(errors='replace')}")
-
-    def kill(self) -> None:
-        """kill -9 of the server and its workers: a crash, nothing flushed, nothing said."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-
 @dataclass
 class Site:
     """A database, the services of this (test) process on it, and server processes on it."""
@@ -123,8 +51,15 @@ class Site:
     servers: list[ServerProcess] = field(default_factory=list)
 
     def server(self, *, workers: int = 1) -> ServerProcess:
+        env = environment(
+            self.settings.data_dir,
+            database_url=self.settings.url,
+            master_key=str(self.settings.master_key),
+            pin_cost=str(self.settings.pin_cost),
+            log_level="WARNING",
+        )
         server = ServerProcess(
-            self.settings, self.folder / f"server-{len(self.servers)}.log", workers=workers
+            env, self.folder / f"server-{len(self.servers)}.log", workers=workers
         )
         server.start()
         self.servers.append(server)
