@@ -8,15 +8,19 @@ a call that gets no answer after its retries puts the till offline.
 
 from __future__ import annotations
 
+import os
 import queue
 import random
+import re
 import ssl
+import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 from urllib.parse import urlencode
 
 import orjson
@@ -25,6 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from sync.clock import Clock
 from sync.errors import ApiError, CertificateRejected, ServerUnreachable, api_error
+from sync.reports import Period
 from till.version import SOFTWARE_NAME, __version__
 
 REPLAYED = "Idempotent-Replayed"
@@ -166,22 +171,33 @@ class ApiClient:
     ) -> Answer:
         """Send a call, and again with the same key while it gets no answer (or a transient
         error), within the retry policy. Every call but a GET carries an Idempotency-Key."""
-        sent = dict(headers or {})
+        sent = self._headers(headers)
         if method != "GET":
             sent["Idempotency-Key"] = key or new_key()
-        if self.device_token:
-            sent["X-Device-Token"] = self.device_token
-        if self.session_token:
-            sent["Authorization"] = f"Bearer {self.session_token}"
         data = None
         if body is not None:
             data = orjson.dumps(body)
             sent["Content-Type"] = "application/json"
+        return self._retrying(lambda: self._try(method, self.server + path, data, sent), retry)
+
+    def _headers(self, headers: dict[str, str] | None) -> dict[str, str]:
+        sent = dict(headers or {})
+        if self.device_token:
+            sent["X-Device-Token"] = self.device_token
+        if self.session_token:
+            sent["Authorization"] = f"Bearer {self.session_token}"
+        return sent
+
+    def _retrying(
+        self,
+        attempt: Callable[[], Answer | ApiError | ServerUnreachable],
+        retry: RetryPolicy | None,
+    ) -> Answer:
         policy = retry or self.retry
         started = self.clock.monotonic()
         retries = 0
         while True:
-            failure = self._try(method, self.server + path, data, sent)
+            failure = attempt()
             if isinstance(failure, Answer):
                 return failure
             if isinstance(failure, ApiError) and not failure.transient:
@@ -197,8 +213,14 @@ class ApiClient:
             self.clock.sleep(delay)
 
     def _try(
-        self, method: str, url: str, data: bytes | None, headers: dict[str, str]
+        self,
+        method: str,
+        url: str,
+        data: bytes | None,
+        headers: dict[str, str],
+        receive: Callable[[requests.Response], Answer] | None = None,
     ) -> Answer | ApiError | ServerUnreachable:
+        """One try; `receive` takes a successful answer's body as it streams in (a file)."""
         try:
             with self._session() as session:
                 response = session.request(
@@ -211,7 +233,14 @@ class ApiClient:
                     # Given on each call: requests would otherwise let REQUESTS_CA_BUNDLE win
                     # over the certificate authority the till was configured with.
                     verify=self.verify,
+                    stream=receive is not None,
                 )
+                if receive is None or response.status_code >= 300:
+                    return self._read(response)
+                with response:  # a body cut half-way leaves its connection closed
+                    answer = receive(response)
+                self._contact()
+                return answer
         except requests.exceptions.SSLError as error:
             raise CertificateRejected(_tls_reason(error)) from None
         except requests.exceptions.ConnectTimeout:
@@ -224,7 +253,6 @@ class ApiClient:
             requests.exceptions.ContentDecodingError,
         ):
             return ServerUnreachable("the connection failed or was cut")
-        return self._read(response)
 
     def _read(self, response: requests.Response) -> Answer | ApiError | ServerUnreachable:
         status = response.status_code
@@ -332,3 +360,99 @@ class ApiClient:
         query = urlencode({name: value for name, value in filters.items() if value is not None})
         result: list[dict[str, Any]] = self.get("/orders" + (f"?{query}" if query else ""))
         return result
+
+    # ------------------------------------------------------------------------ files
+
+    def download(self, path: str, folder: Path, fallback: str) -> Path:
+        """A file the server sends, saved in `folder` under the name the server gives it (else
+        `fallback`), whole or not at all: written to a temporary file beside it, synced, then
+        renamed over any file of that name. A try cut half-way is tried again from the start."""
+        sent = self._headers(None)
+
+        def receive(response: requests.Response) -> Answer:
+            target = folder / attachment_name(response.headers.get("Content-Disposition"), fallback)
+            part = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed, or removed, below)
+                dir=folder, prefix=f".{target.name}.", suffix=".part", delete=False
+            )
+            try:
+                with part:
+                    for chunk in response.iter_content(FILE_PART):
+                        part.write(chunk)
+                    part.flush()
+                    os.fsync(part.fileno())
+                os.replace(part.name, target)
+            except BaseException:
+                Path(part.name).unlink(missing_ok=True)
+                raise
+            return Answer(response.status_code, target, replayed=False)
+
+        answer = self._retrying(
+            lambda: self._try("GET", self.server + path, None, sent, receive), None
+        )
+        saved: Path = answer.body
+        return saved
+
+    def report(
+        self, period: Period, register_id: str | None = None, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """The shop's report of a period as JSON (`report`, `summary`, `charts`, `sections`),
+        for one register and one user, or all; not journaled, since it leaves no file."""
+        report: dict[str, Any] = self.get(_report_path(period, register_id, user_id, "json"))
+        return report
+
+    def save_report(
+        self,
+        file_format: ReportFile,
+        period: Period,
+        register_id: str | None,
+        user_id: str | None,
+        folder: Path,
+    ) -> Path:
+        """The report as a file in `folder`; the server journals it as an export first."""
+        return self.download(
+            _report_path(period, register_id, user_id, file_format),
+            folder,
+            f"rapport.{file_format}",
+        )
+
+    def save_export(self, export: AccountingExport, period: Period, folder: Path) -> Path:
+        """The shop's FEC or SAF-T Cash Register file of a period in `folder` (journaled)."""
+        return self.download(
+            f"/exports/{export}?{urlencode(period.query())}", folder, EXPORT_NAMES[export]
+        )
+
+    def archives(self) -> list[dict[str, Any]]:
+        """The shop's signed fiscal archives, oldest first."""
+        archives: list[dict[str, Any]] = self.get("/archives")
+        return archives
+
+    def save_archive(self, archive: dict[str, Any], folder: Path) -> list[Path]:
+        """An archive's ZIP in `folder`, with its signature (`.zip.sig`) and the shop's public
+        key (`.zip.pub`) beside it, where the verifier looks for them."""
+        name, downloads = str(archive["file_name"]), archive["downloads"]
+        return [
+            self.download(downloads[kind], folder, name + suffix)
+            for kind, suffix in (("zip", ""), ("sig", ".sig"), ("pub", ".pub"))
+        ]
+
+
+ReportFile = Literal["csv", "xlsx", "html", "pdf"]
+AccountingExport = Literal["fec", "saft"]
+EXPORT_NAMES: dict[AccountingExport, str] = {"fec": "FEC.txt", "saft": "saft.xml"}
+FILE_PART = 1 << 20
+_FILE_NAME = re.compile(r"""filename="?([^";]+)"?""")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def attachment_name(disposition: str | None, fallback: str) -> str:
+    """The file name the server gives, kept to plain characters and to no folder of its own."""
+    found = _FILE_NAME.search(disposition or "")
+    name = _UNSAFE.sub("-", Path(found.group(1).strip()).name) if found else ""
+    return name if name.strip(".-") and not name.startswith(".") else fallback
+
+
+def _report_path(
+    period: Period, register_id: str | None, user_id: str | None, report_format: str
+) -> str:
+    query = {**period.query(), "register": register_id, "user": user_id, "format": report_format}
+    return "/reports?" + urlencode({name: value for name, value in query.items() if value})
