@@ -307,9 +307,18 @@ def list_orders(
     public_number: str | None,
     limit: int,
     before: datetime | None,
+    since: datetime | None = None,
+    customer: str | None = None,
 ) -> list[dict[str, Any]]:
-    """A page of the shop's orders, newest first, as summaries."""
+    """A page of the shop's orders, newest first, as summaries; made from `since` (included) to
+    `before` (excluded), for a customer account holding `customer` (any case) when given."""
     query = select(OrderRow).where(OrderRow.shop_id == actor.shop_id)
+    if since is not None:
+        query = query.where(OrderRow.created_at >= since)
+    if customer:
+        query = query.where(
+            func.lower(OrderRow.customer_account).contains(customer.lower(), autoescape=True)
+        )
     if status is not None:
         query = query.where(OrderRow.status == status)
     if register_id is not None:
@@ -330,6 +339,7 @@ def list_orders(
             "internal_number": row.internal_number,
             "public_number": row.public_number,
             "table": row.table_name,
+            "customer_account": row.customer_account,
             "final_price": to_json_amount(row.final_price) if row.final_price is not None else None,
             "corrects_order_id": row.corrects_order_id,
             "draft_id": row.draft_id,

@@ -41,9 +41,12 @@ def list_orders(
     register_id: Annotated[str | None, Query(max_length=40)] = None,
     public_number: Annotated[str | None, Query(max_length=30)] = None,
     before: datetime | None = None,
+    since: datetime | None = None,
+    customer: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    """The shop's orders, newest first; page with `before` (the last `created_at` seen)."""
+    """The shop's orders, newest first; page with `before` (the last `created_at` seen); `since`
+    the first moment wanted; `customer` part of the customer account, in any case."""
     return services.list_orders(
         reader.session,
         reader.actor,
@@ -52,6 +55,8 @@ def list_orders(
         public_number=public_number,
         limit=limit,
         before=before,
+        since=since,
+        customer=customer,
     )
 
 

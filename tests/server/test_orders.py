@@ -630,6 +630,26 @@ def test_an_open_order_can_be_cancelled(cashier: Till) -> None:
     assert [row["id"] for row in listed] == [order["id"]]
 
 
+def test_orders_are_found_by_customer_and_by_time(cashier: Till) -> None:
+    dupont = cashier.new_order(customer_account="C-0042 Dupont")
+    cashier.new_order(customer_account="C-0043 Martin")
+    percent = cashier.new_order(customer_account="100% bio")
+    later = cashier.new_order()
+
+    def found(**params: str) -> list[str]:
+        return [row["id"] for row in cashier.ok("GET", "/orders", params=params)]
+
+    assert found(customer="dupont") == [dupont["id"]]
+    assert cashier.ok("GET", "/orders", params={"customer": "DUPONT"})[0]["customer_account"] == (
+        "C-0042 Dupont"
+    )
+    assert found(customer="%") == [percent["id"]]  # a wildcard is a character like any other
+    assert found(customer="c-004") == found()[2:]
+    assert found(since=later["created_at"]) == [later["id"]]
+    assert found(since=dupont["created_at"], before=later["created_at"]) == found()[1:]
+    assert found(customer="nobody") == []
+
+
 # ---------------------------------------------------------------------------- triggers
 
 
