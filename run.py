@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up the project's virtual environment, then start the demo or run the whole test suite.
 
-    python3 run.py demo    # set everything up and start the demo
+    python3 run.py demo    # set everything up and start the demo: the server and the till
     python3 run.py test    # set everything up and run lint, types and tests
 
 Needs only Python 3.11+; everything else is installed into `.venv` from `pyproject.toml`.
@@ -78,7 +78,7 @@ def test(python: Path, pytest_args: list[str]) -> int:
 
 
 def demo(python: Path, demo_args: list[str]) -> int:
-    return subprocess.run([str(python), "-m", "till.demo", *demo_args], cwd=ROOT).returncode
+    return subprocess.run([str(python), "-m", "ui.demo", *demo_args], cwd=ROOT).returncode
 
 
 def main() -> int:

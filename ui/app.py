@@ -69,6 +69,21 @@ def open_window(context: TillContext) -> MainWindow:
     return window
 
 
+def run(base: SyncSettings, settings: ScreenSettings, *, kiosk: bool = False) -> int:
+    """The window of the till that `base` describes, until it is closed; its exit status."""
+    app = application(settings.language)
+    context = TillContext(base.data_dir, settings, sync_factory(base), lambda _error: None)
+    window = open_window(context)
+    if kiosk:
+        window.showFullScreen()
+    else:
+        window.resize(1024, 768)
+        window.show()
+    code = app.exec()
+    context.close()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = command_parser("till", "The cashier's screen.")
     parser.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
@@ -85,14 +100,4 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings.changed(language=args.lang)
     if args.server:
         settings = settings.changed(server=args.server.rstrip("/"))
-    app = application(settings.language)
-    context = TillContext(base.data_dir, settings, sync_factory(base), lambda _error: None)
-    window = open_window(context)
-    if args.kiosk:
-        window.showFullScreen()
-    else:
-        window.resize(1024, 768)
-        window.show()
-    code = app.exec()
-    context.close()
-    sys.exit(code)
+    sys.exit(run(base, settings, kiosk=args.kiosk))
