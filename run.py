@@ -78,7 +78,13 @@ def test(python: Path, pytest_args: list[str]) -> int:
 
 
 def demo(python: Path, demo_args: list[str]) -> int:
-    return subprocess.run([str(python), "-m", "ui.demo", *demo_args], cwd=ROOT).returncode
+    with subprocess.Popen([str(python), "-m", "ui.demo", *demo_args], cwd=ROOT) as child:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                # The demo has its Ctrl-C too: it closes its window and stops its server.
+                continue
 
 
 def main() -> int:

@@ -5,6 +5,7 @@ kiosk)."""
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -17,11 +18,12 @@ from till.errors import TillError
 from till.resources import RESOURCES
 from ui.context import SyncFactory, TillContext
 from ui.i18n import install_language
-from ui.qt import QApplication, QFont, QFontDatabase
+from ui.qt import QApplication, QFont, QFontDatabase, QTimer
 from ui.settings import LANGUAGES, ScreenSettings, load
 from ui.window import MainWindow
 
 THEME = RESOURCES / "theme" / "till.qss"
+SIGNAL_CHECK_MS = 200
 
 
 def sync_factory(
@@ -69,9 +71,21 @@ def open_window(context: TillContext) -> MainWindow:
     return window
 
 
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl-C and SIGTERM (a shutdown) end the till as closing its window does, so that its core
+    is closed in order. Python sees a signal only when Python code runs, which Qt's loop does not
+    do by itself: a timer gives it that chance now and then."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda _number, _frame: app.quit())
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(SIGNAL_CHECK_MS)
+
+
 def run(base: SyncSettings, settings: ScreenSettings, *, kiosk: bool = False) -> int:
     """The window of the till that `base` describes, until it is closed; its exit status."""
     app = application(settings.language)
+    quit_on_signals(app)
     context = TillContext(base.data_dir, settings, sync_factory(base), lambda _error: None)
     window = open_window(context)
     if kiosk:
