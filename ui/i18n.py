@@ -7,15 +7,20 @@ from __future__ import annotations
 import json
 
 from till.resources import RESOURCES
-from ui.qt import QCoreApplication, QTranslator
+from ui.qt import QCoreApplication, QLocale, QTranslator
 
 TRANSLATIONS = RESOURCES / "translations"
 CONTEXT = "till"
+# Month and day names, and the first day of the week, of the calendars (in English too, the
+# shop's week starts on Monday).
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 
 
 class DictTranslator(QTranslator):
     """Answers the screen's own texts (context `till`) by source text, and records those it has
-    no translation for (the tests require none); Qt's own texts are left to Qt."""
+    no translation for (the tests require none). What it has no translation for, Qt's own texts
+    among them, it answers with the source text itself: an empty answer from Python reaches Qt
+    as an empty text, not as "none", and would blank the widget."""
 
     def __init__(self, texts: dict[str, str]) -> None:
         super().__init__()
@@ -30,11 +35,11 @@ class DictTranslator(QTranslator):
         n: int = -1,
     ) -> str:
         if context != CONTEXT:
-            return ""
+            return source_text
         found = self.texts.get(source_text)
         if found is None:
             self.missing.add(source_text)
-            return ""  # Qt then shows the source text
+            return source_text
         return found
 
     def isEmpty(self) -> bool:
@@ -54,6 +59,7 @@ _installed: list[DictTranslator] = []
 
 def install_language(language: str) -> None:
     """Put the application in `language` (for the widgets made from now on)."""
+    QLocale.setDefault(QLocale(LOCALES[language]))
     application = QCoreApplication.instance()
     assert application is not None
     while _installed:

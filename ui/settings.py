@@ -1,5 +1,6 @@
 """What the cashier's screen remembers between runs, beside the till's store: the server it was
-enrolled with, its register, its language, its printer and whether receipts print by themselves.
+enrolled with, its register, its language, its printer, whether receipts print by themselves and
+the folder reports and exports were last saved in.
 Written atomically (temporary file, fsync, rename), so a power cut leaves the old or the new."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ScreenSettings:
     language: str = "fr"
     printer: PrinterChoice = field(default_factory=PrinterChoice)
     auto_print: bool = True
+    export_folder: str | None = None
 
     def changed(self, **values: Any) -> ScreenSettings:
         return replace(self, **values)

@@ -1,22 +1,34 @@
-"""Touch widgets shared by the screens: big buttons, a numeric keypad, titles, a notice line, and a
-small modal panel that never blocks the event loop (shown with `open`, answered by callback)."""
+"""Touch widgets shared by the screens: big buttons, a numeric keypad, titles, read-only tables, a
+row of choices that scrolls with big arrows, and small modal panels that never block the event
+loop (shown with `open`, answered by callback): a question, a few fields, a choice, a day."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import partial
+from typing import Any
 
 from ui.i18n import tr
 from ui.qt import (
+    QButtonGroup,
+    QCalendarWidget,
+    QDate,
     QDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
+    QLocale,
     QPushButton,
+    QResizeEvent,
+    QScrollArea,
     QSizePolicy,
     Qt,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     Signal,
@@ -146,10 +158,13 @@ class Keypad(QWidget):
 
 
 class Panel(QDialog):
-    """A modal panel over the screen, opened with `open()` so the event loop keeps running."""
+    """A modal panel over the screen, opened with `open()` so the event loop keeps running;
+    once answered it is gone (a till opens thousands in a day)."""
 
     def __init__(self, parent: QWidget, title: str) -> None:
         super().__init__(parent)
+        self.answered = False
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(title)
         self.setModal(True)
         self.setObjectName("panel")
@@ -157,6 +172,10 @@ class Panel(QDialog):
         self.body.setContentsMargins(24, 24, 24, 24)
         self.body.setSpacing(12)
         self.body.addWidget(label(title, kind="title", wrap=True))
+
+    def done(self, result: int) -> None:
+        self.answered = True  # for work that comes back after it is gone
+        super().done(result)
 
     def buttons_row(self, *buttons: QPushButton) -> None:
         row = QHBoxLayout()
@@ -222,3 +241,211 @@ def separator() -> QFrame:
     line = QFrame()
     line.setFrameShape(QFrame.Shape.HLine)
     return line
+
+
+def table(name: str, headers: Sequence[str], *, stretch: int = -1) -> QTableWidget:
+    """A read-only list with tall rows that fills its width: each column as wide as what it
+    shows, the `stretch` one (the last unless told) taking what is left."""
+    widget = QTableWidget(0, len(headers))
+    widget.setObjectName(name)
+    widget.setHorizontalHeaderLabels(list(headers))
+    widget.verticalHeader().hide()
+    widget.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    widget.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+    widget.verticalHeader().setDefaultSectionSize(44)
+    header = widget.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch % len(headers), QHeaderView.ResizeMode.Stretch)
+    return widget
+
+
+def fill(widget: QTableWidget, rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()) -> None:
+    """Put `rows` in the table; the columns in `right` (amounts, counts) are aligned right."""
+    widget.setRowCount(len(rows))
+    for row, cells in enumerate(rows):
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if column in right:
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            widget.setItem(row, column, item)
+
+
+class ElidedLabel(QLabel):
+    """One line that never widens its layout: a text too long is cut in the middle with an
+    ellipsis (a folder's path keeps its start and its end)."""
+
+    def __init__(self, *, kind: str = "", name: str = "") -> None:
+        super().__init__()
+        self.full_text = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        if kind:
+            self.setProperty("kind", kind)
+        if name:
+            self.setObjectName(name)
+
+    def show_text(self, text: str) -> None:
+        self.full_text = text
+        self._elide()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        self.setText(metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, self.width()))
+
+
+class ChoiceRow(QWidget):
+    """A row of big choices, one of them chosen; wider than the screen, it scrolls sideways with
+    two large arrows (a finger cannot aim at a tab bar's small ones)."""
+
+    chosen = Signal(object)
+
+    def __init__(self, name: str, height: int = 56) -> None:
+        super().__init__()
+        self.name = name
+        self.group = QButtonGroup(self)
+        self.buttons: dict[Any, QPushButton] = {}
+        self.row = QHBoxLayout()
+        self.row.setContentsMargins(0, 0, 0, 0)
+        self.row.setSpacing(6)
+        inner = QWidget()
+        inner.setLayout(self.row)
+        self.area = QScrollArea()
+        self.area.setObjectName(name)
+        self.area.setWidget(inner)
+        self.area.setWidgetResizable(True)
+        self.area.setFrameShape(QFrame.Shape.NoFrame)
+        self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.area.setFixedHeight(height)
+        self.back = button("◀", partial(self._turn, -1), kind="arrow", name=f"{name}-back")
+        self.forward = button("▶", partial(self._turn, 1), kind="arrow", name=f"{name}-forward")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        for arrow in (self.back, self.forward):
+            arrow.setFixedSize(height, height)
+        layout.addWidget(self.back)
+        layout.addWidget(self.area, 1)
+        layout.addWidget(self.forward)
+        bar = self.area.horizontalScrollBar()
+        bar.rangeChanged.connect(lambda _low, _high: self._arrows())
+        bar.valueChanged.connect(lambda _value: self._arrows())
+        self._arrows()
+
+    def set_choices(self, choices: Sequence[tuple[Any, str]], current: Any) -> None:
+        """`choices`: (key, text); the key of the one chosen is emitted by `chosen`."""
+        for item in self.group.buttons():
+            self.group.removeButton(item)
+        clear(self.row)
+        self.buttons = {}
+        for key, text in choices:
+            choice = button(
+                text,
+                partial(self._tapped, key),
+                kind="choice",
+                name=f"{self.name}-{key if key is not None else 'all'}",
+                height=self.area.height(),
+            )
+            choice.setCheckable(True)
+            choice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            choice.setMinimumWidth(2 * TOUCH)
+            self.group.addButton(choice)
+            self.row.addWidget(choice)
+            self.buttons[key] = choice
+        self.show_chosen(current)
+
+    def show_chosen(self, key: Any) -> None:
+        choice = self.buttons.get(key)
+        if choice is not None:
+            choice.setChecked(True)
+            self.area.ensureWidgetVisible(choice, 0, 0)
+
+    def _tapped(self, key: Any) -> None:
+        self.show_chosen(key)
+        self.chosen.emit(key)
+
+    def _turn(self, direction: int) -> None:
+        bar = self.area.horizontalScrollBar()
+        bar.setValue(bar.value() + direction * self.area.viewport().width() * 2 // 3)
+
+    def _arrows(self) -> None:
+        bar = self.area.horizontalScrollBar()
+        scrolls = bar.maximum() > 0
+        for arrow in (self.back, self.forward):
+            arrow.setVisible(scrolls)
+        self.back.setEnabled(bar.value() > 0)
+        self.forward.setEnabled(bar.value() < bar.maximum())
+
+
+def choice_panel(
+    parent: QWidget,
+    title: str,
+    choices: Sequence[tuple[str, str]],
+    on_chosen: Callable[[str], None],
+) -> Panel:
+    """One choice among a few, each a big button (`choice-<key>`); `on_chosen` gets its key."""
+    panel = Panel(parent, title)
+    grid = QGridLayout()
+    grid.setSpacing(8)
+    for index, (key, text) in enumerate(choices):
+
+        def chosen(key: str = key) -> None:
+            panel.accept()
+            on_chosen(key)
+
+        grid.addWidget(
+            button(text, chosen, kind="user", name=f"choice-{key}", height=64),
+            index // 2,
+            index % 2,
+        )
+    panel.body.addLayout(grid)
+    panel.buttons_row(button(tr("Cancel"), panel.reject, kind="quiet", name="panel-no"))
+    panel.open()
+    return panel
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def date_panel(
+    parent: QWidget, title: str, chosen: date, latest: date, on_chosen: Callable[[date], None]
+) -> Panel:
+    """A day tapped on a month's calendar with big cells (none after `latest`); months and
+    years are turned with big arrows."""
+    panel = Panel(parent, title)
+    calendar = QCalendarWidget()
+    calendar.setObjectName("calendar")
+    calendar.setNavigationBarVisible(False)
+    calendar.setVerticalHeaderFormat(QCalendarWidget.VerticalHeaderFormat.NoVerticalHeader)
+    calendar.setGridVisible(True)
+    calendar.setMaximumDate(_qdate(latest))
+    calendar.setSelectedDate(_qdate(min(chosen, latest)))
+    calendar.setMinimumSize(560, 360)
+    month = label("", kind="title", name="calendar-month")
+    month.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+    def show_month(year: int, number: int) -> None:
+        month.setText(f"{QLocale().standaloneMonthName(number).capitalize()} {year}")
+
+    def picked(day: QDate) -> None:
+        panel.accept()
+        on_chosen(date(day.year(), day.month(), day.day()))
+
+    calendar.currentPageChanged.connect(show_month)
+    calendar.clicked.connect(picked)
+    show_month(calendar.yearShown(), calendar.monthShown())
+    turns = QHBoxLayout()
+    turns.addWidget(button("«", calendar.showPreviousYear, kind="key", name="calendar-back-year"))
+    turns.addWidget(button("◀", calendar.showPreviousMonth, kind="key", name="calendar-back"))
+    turns.addWidget(month, 2)
+    turns.addWidget(button("▶", calendar.showNextMonth, kind="key", name="calendar-forward"))
+    turns.addWidget(button("»", calendar.showNextYear, kind="key", name="calendar-forward-year"))
+    panel.body.addLayout(turns)
+    panel.body.addWidget(calendar, 1)
+    panel.buttons_row(button(tr("Cancel"), panel.reject, kind="quiet", name="panel-no"))
+    panel.open()
+    return panel

@@ -28,6 +28,7 @@ from ui.qt import (
 )
 from ui.screens.base import Screen
 from ui.screens.index import all_screens
+from ui.screens.login import role_name
 from ui.widgets import TOUCH, Panel, button, clear, label, restyle
 
 NOTICE_MS = 10_000
@@ -169,6 +170,7 @@ class MainWindow(QMainWindow):
         self.page("sale").leave()
         self.context.user = None
         self.context.training = False
+        self.notice.hide()  # what the screen said was for the one leaving
         self._build_nav(None)
         self.refresh_status()
         if sync is not None:
@@ -186,6 +188,7 @@ class MainWindow(QMainWindow):
                 ("closures", tr("Closures")),
                 ("journal", tr("Journal")),
                 ("verification", tr("Verification")),
+                ("reports", tr("Reports")),
                 ("help", tr("Help")),
             ]
         else:
@@ -194,6 +197,7 @@ class MainWindow(QMainWindow):
                 ("register", tr("Register")),
                 ("history", tr("History")),
                 ("drafts", tr("Drafts")),
+                *([("reports", tr("Reports"))] if user.manager else []),
                 ("help", tr("Help")),
             ]
         for name, text in entries:
@@ -234,9 +238,8 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         context = self.context
         self.shop_label.setText(str(context.shop["name"]) if context.shop else tr("Till"))
-        self.user_label.setText(
-            tr("Cashier: {name}").format(name=context.user.name) if context.user else ""
-        )
+        user = context.user
+        self.user_label.setText(f"{user.name} · {role_name(user.role)}" if user else "")
         self.training_banner.setVisible(context.training)
         sync = context.sync
         if sync is None or sync.online is None:

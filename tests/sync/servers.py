@@ -4,6 +4,7 @@ tills enrolled and logged in through the API, as in a shop."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -151,6 +152,16 @@ class Site:
             .select_from(SealedRecordRow)
             .where(SealedRecordRow.shop_id == shop_id, SealedRecordRow.chain == chain)
         )
+
+    def events(self, shop_id: str) -> list[dict[str, Any]]:
+        """The shop's journal, every event as sealed, in order."""
+        with self.services.database.reader() as session:
+            bodies = session.scalars(
+                select(SealedRecordRow.body)
+                .where(SealedRecordRow.shop_id == shop_id, SealedRecordRow.chain == "event")
+                .order_by(SealedRecordRow.seq)
+            )
+            return [json.loads(body) for body in bodies]
 
     def draft_ids(self, shop_id: str) -> list[str]:
         """The draft id of every order of the shop made from a draft, once per order."""

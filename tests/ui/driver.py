@@ -3,6 +3,7 @@ digits on keypads, and waits for the work under way (operations, the ticket's ch
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,17 @@ from pytestqt.qtbot import QtBot
 
 from tests.printing.escpos_decoder import Paper, decode
 from ui.i18n import current_translator
-from ui.qt import QLabel, QLineEdit, QPushButton, Qt, QWidget
+from ui.qt import (
+    QCalendarWidget,
+    QDate,
+    QLabel,
+    QLineEdit,
+    QPainter,
+    QPushButton,
+    Qt,
+    QWidget,
+)
+from ui.widgets import ElidedLabel, Panel
 from ui.window import MainWindow
 
 PINS = {"u-claire": "1234", "u-karim": "1111", "u-lea": "2222", "u-compta": "0000"}
@@ -49,8 +60,24 @@ class Driver:
 
     def text(self, name: str) -> str:
         widget = self.window.findChild(QWidget, name)
+        if isinstance(widget, ElidedLabel):
+            return widget.full_text
         assert isinstance(widget, QLabel | QLineEdit), name
         return widget.text()
+
+    def pick_day(self, day: date) -> None:
+        """Tap `day` on the calendar panel that is open."""
+        calendar = self.window.findChild(QCalendarWidget, "calendar")
+        assert calendar is not None and calendar.isVisible()
+        chosen = QDate(day.year, day.month, day.day)
+        calendar.setSelectedDate(chosen)
+        calendar.clicked.emit(chosen)
+
+    def close_panels(self) -> None:
+        """Close the panels left open (by a test that taps every button it sees)."""
+        for panel in self.window.findChildren(Panel):
+            if panel.isVisible():
+                panel.reject()
 
     def fill(self, name: str, text: str) -> None:
         widget = self.window.findChild(QLineEdit, name)
@@ -113,9 +140,16 @@ class Driver:
         return decode(printouts[-1].data)
 
     def shot(self, folder: Path, name: str) -> Path:
+        """The window as seen, with the panel open over it, if any."""
         self.qtbot.wait(50)
         path = folder / f"{name}.png"
-        self.window.grab().save(str(path))
+        picture = self.window.grab()
+        painter = QPainter(picture)
+        for panel in self.window.findChildren(Panel):
+            if panel.isVisible():
+                painter.drawPixmap(panel.pos() - self.window.pos(), panel.grab())
+        painter.end()
+        picture.save(str(path))
         return path
 
     def missing_translations(self) -> set[str]:

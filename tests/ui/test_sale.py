@@ -4,6 +4,7 @@ PIN, and the register closed with a difference shown before the Z."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from tests.sync.servers import Site
@@ -108,14 +109,17 @@ def chain_counts(site: Site, shop_id: str) -> dict[str, int]:
     return {chain: site.records(shop_id, chain) for chain in ("order", "payment", "closure")}
 
 
-def test_the_accountant_can_change_nothing(driver: Driver, site: Site, shop_id: str) -> None:
+def test_the_accountant_can_change_nothing(
+    driver: Driver, site: Site, shop_id: str, tmp_path: Path
+) -> None:
     driver.log_in("u-compta")
     driver.on("history")
     driver.settle()
+    driver.context.remember(export_folder=str(tmp_path))  # where the reports screen saves
     before = chain_counts(site, shop_id)
-    events = site.records(shop_id, "event")
+    events = len(site.events(shop_id))
     visited = set()
-    for screen in ("history", "closures", "journal", "verification", "help"):
+    for screen in ("history", "closures", "journal", "verification", "reports", "help"):
         driver.tap(f"nav-{screen}")
         driver.on(screen)
         driver.settle()
@@ -126,11 +130,19 @@ def test_the_accountant_can_change_nothing(driver: Driver, site: Site, shop_id: 
             visited.add(name or button.text())
             driver.qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
             driver.settle()
+            driver.close_panels()
     for refused in ("history-refund", "history-reprint", "sale-pay", "register-close"):
         assert refused not in visited
-    assert {"history-search", "verification-run"} <= visited
+    assert {"history-search", "verification-run", "reports-show", "reports-archives"} <= visited
     assert chain_counts(site, shop_id) == before
-    assert site.records(shop_id, "event") == events
+    # Saving a report or an export changes no data, but the server journals every file it hands
+    # over (seed 000: exports are journaled): one export event per file saved, and nothing else.
+    saved = sorted(name.removeprefix("reports-save-") for name in visited if "-save-" in name)
+    assert saved == ["csv", "fec", "html", "pdf", "saft", "xlsx"]
+    journaled = site.events(shop_id)[events:]
+    assert [event["kind"] for event in journaled] == ["export"] * len(saved)
+    assert sorted(event["details"]["format"] for event in journaled) == saved
+    assert len([path for path in tmp_path.iterdir() if path.is_file()]) == len(saved)
     assert "Toutes les chaînes" in driver.text("verification-result")
 
 

@@ -1,5 +1,6 @@
-"""Every main screen at 1024 x 768, in French and in English, kept as screenshots (to look at for
-clipped text and overlaps); and no visible text without its French translation."""
+"""Every main screen, a manager's and an accountant's, with their panels, at 1024 x 768 and at
+1920 x 1080, in French and in English, kept as screenshots (to look at for clipped text, overlaps
+and small targets); and no visible text without its French translation."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from tests.sync.faultproxy import FaultProxy
 from tests.sync.servers import Site
 from tests.ui.conftest import make_driver
 from tests.ui.driver import Driver
+from tests.ui.test_reports import today_of
 
-SCREENS = ("sale", "payment", "history", "drafts", "help", "lock")
+SIZES = {"": (1024, 768), "-fhd": (1920, 1080)}
 
 
 def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
+    """A manager's day: log-in, register, sale, payment, receipt, history, drafts, reports and
+    their panels, help, closing, lock."""
     shots = [driver.shot(folder, f"{language}-login")]
-    driver.log_in("u-karim")
+    driver.log_in("u-claire")
     driver.on("register")
     driver.settle()
     shots.append(driver.shot(folder, f"{language}-register-open"))
@@ -40,11 +44,22 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     shots.append(driver.shot(folder, f"{language}-receipt-preview"))
     driver.window.preview_panel.accept()
     shots.append(driver.shot(folder, f"{language}-done"))
-    for name in ("history", "drafts", "help", "register"):
+    make_an_archive(driver)
+    for name in ("history", "drafts", "reports", "help", "register"):
         driver.tap(f"nav-{name}")
         driver.on(name)
         driver.settle()
         shots.append(driver.shot(folder, f"{language}-{name}"))
+        if name == "history":
+            driver.tap("history-register")
+            shots.append(driver.shot(folder, f"{language}-history-registers"))
+            driver.close_panels()
+        if name == "reports":
+            for panel in ("reports-from", "reports-user", "reports-folder", "reports-archives"):
+                driver.tap(panel)
+                driver.settle()
+                shots.append(driver.shot(folder, f"{language}-{panel}"))
+                driver.close_panels()
     driver.tap("register-close")
     driver.settle()
     shots.append(driver.shot(folder, f"{language}-closing"))
@@ -54,9 +69,37 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     return shots
 
 
+def make_an_archive(driver: Driver) -> None:
+    """Today's fiscal archive, so that the reports screen lists one."""
+    client, today = driver.context.core.client, today_of(driver).start.isoformat()
+    client.call("POST", "/archives", {"start": today, "end": today})
+
+
+def walk_as_accountant(driver: Driver, folder: Path, language: str) -> list[Path]:
+    driver.tap("lock-switch")
+    driver.log_in("u-compta")
+    shots = []
+    for name in ("history", "closures", "journal", "verification", "reports", "help"):
+        driver.tap(f"nav-{name}")
+        driver.on(name)
+        driver.settle()
+        if name == "verification":
+            driver.tap("verification-run")
+            driver.settle()
+        shots.append(driver.shot(folder, f"{language}-accountant-{name}"))
+    return shots
+
+
+@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_screen_in_both_languages(
-    qtbot: QtBot, site: Site, proxy: FaultProxy, tmp_path: Path, screenshots: Path, language: str
+    qtbot: QtBot,
+    site: Site,
+    proxy: FaultProxy,
+    tmp_path: Path,
+    screenshots: Path,
+    language: str,
+    size: str,
 ) -> None:
     shop_id = site.new_shop(open_registers=())
     driver = make_driver(
@@ -66,9 +109,13 @@ def test_every_screen_in_both_languages(
         language=language,
         enrolled_with=site.enrollment_code(shop_id),
     )
+    driver.window.resize(*SIZES[size])
+    driver.context.remember(export_folder=str(tmp_path))
     try:
-        shots = walk(driver, screenshots, language)
+        shots = walk(driver, screenshots, language + size)
+        shots += walk_as_accountant(driver, screenshots, language + size)
         assert all(path.stat().st_size > 10_000 for path in shots)
+        assert driver.window.size().width() == SIZES[size][0]  # nothing forced it wider
         if language == "fr":
             assert driver.missing_translations() == set()
     finally:

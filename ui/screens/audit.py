@@ -11,36 +11,68 @@ from till.fiscal.perimeter import current_fingerprint
 from till.money import format_amount, from_json_amount
 from till.version import SOFTWARE_NAME, __version__
 from ui.i18n import tr
-from ui.qt import QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout
+from ui.qt import QTextBrowser, QVBoxLayout
 from ui.screens.base import Screen
-from ui.widgets import button, label
+from ui.widgets import button, fill, label, table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # Routes others are adding to the server: linked from the help page once the server has them.
 READ_ROUTES = (("/reports", "Reports"), ("/exports", "Exports"), ("/archives", "Archives"))
 
 
-def table(name: str, headers: list[str]) -> QTableWidget:
-    widget = QTableWidget(0, len(headers))
-    widget.setObjectName(name)
-    widget.setHorizontalHeaderLabels(headers)
-    widget.verticalHeader().hide()
-    widget.horizontalHeader().setStretchLastSection(True)
-    widget.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    widget.verticalHeader().setDefaultSectionSize(40)
-    return widget
-
-
-def fill(widget: QTableWidget, rows: list[list[str]]) -> None:
-    widget.setRowCount(len(rows))
-    for row, cells in enumerate(rows):
-        for column, text in enumerate(cells):
-            widget.setItem(row, column, QTableWidgetItem(text))
-    widget.resizeColumnsToContents()
+CLOSURE_NAMES = {
+    "register_z": "Register Z",
+    "daily": "Daily closing",
+    "monthly": "Monthly closing",
+    "yearly": "Yearly closing",
+}
+EVENT_NAMES = {
+    "login": "Log-in",
+    "logout": "Log-out",
+    "pin_failed": "Wrong PIN",
+    "register_opened": "Register opened",
+    "register_closed": "Register closed (Z)",
+    "cash_movement": "Cash in or out",
+    "x_report": "X report",
+    "shop_closing": "Shop closing",
+    "document_issued": "Receipt or invoice issued",
+    "duplicata_issued": "Duplicata issued",
+    "correction_opened": "Correction opened",
+    "drafts_imported": "Drafts imported",
+    "offline_period": "Offline period",
+    "export": "Export",
+    "archive_created": "Fiscal archive made",
+    "settings_changed": "Settings changed",
+    "catalog_changed": "Catalog changed",
+    "user_changed": "User changed",
+    "server_started": "Server started",
+    "new_version": "New version",
+    "integrity_failure": "Integrity failure",
+    "mail_sent": "E-mail sent",
+    "mail_failed": "E-mail not sent",
+}
+CHAIN_NAMES = {
+    "order": "Orders",
+    "payment": "Payments",
+    "closure": "Closures",
+    "event": "Event journal",
+}
 
 
 def _amount(value: Any) -> str:
     return format_amount(from_json_amount(value)) if value else ""
+
+
+def _named(names: dict[str, str], key: str) -> str:
+    """The screen's name for a server's code; the code itself for one it does not know yet."""
+    return tr(names[key]) if key in names else key
+
+
+def event_text(event: dict[str, Any]) -> str:
+    """What happened; for an export, what was exported (a CSV report, the FEC, ...)."""
+    text = _named(EVENT_NAMES, str(event["kind"]))
+    exported = (event.get("details") or {}).get("format")
+    return f"{text} · {str(exported).upper()}" if event["kind"] == "export" and exported else text
 
 
 class ClosuresScreen(Screen):
@@ -58,6 +90,7 @@ class ClosuresScreen(Screen):
                 tr("Period total"),
                 tr("Grand total"),
             ],
+            stretch=2,
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
@@ -74,14 +107,15 @@ class ClosuresScreen(Screen):
             [
                 [
                     str(item.get("z_number") or item["seq"]),
-                    str(item["type"]),
+                    _named(CLOSURE_NAMES, str(item["type"])),
                     str(item.get("register_name") or ""),
-                    str(item.get("closed_at") or item.get("sealed_at", ""))[:16].replace("T", " "),
+                    self.moment(item.get("closed_at") or item["sealed_at"]),
                     _amount(item.get("period_total")),
                     _amount(item.get("grand_total")),
                 ]
                 for item in closures
             ],
+            right=(0, 4, 5),
         )
 
 
@@ -106,12 +140,13 @@ class JournalScreen(Screen):
             [
                 [
                     str(item["seq"]),
-                    str(item["occurred_at"])[:19].replace("T", " "),
-                    str(item["kind"]),
+                    self.moment(item["occurred_at"], seconds=True),
+                    event_text(item),
                     str(item.get("user_name") or ""),
                 ]
                 for item in events
             ],
+            right=(0,),
         )
 
 
@@ -150,9 +185,15 @@ class VerificationScreen(Screen):
         fill(
             self.table,
             [
-                [chain, str(item["records"]), str(item["seq"]), str(item["hash"])[:16]]
+                [
+                    _named(CHAIN_NAMES, chain),
+                    str(item["records"]),
+                    str(item["seq"]),
+                    str(item["hash"])[:16],
+                ]
                 for chain, item in report["chains"].items()
             ],
+            right=(1, 2),
         )
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+from zoneinfo import ZoneInfo
 
+from till.timestamps import from_utc_iso
 from ui.context import TillContext
 from ui.operations import Failure
 from ui.qt import QWidget
@@ -27,6 +29,16 @@ class Screen(QWidget):
 
     def entered(self, **options: Any) -> None:
         """The screen is shown (again)."""
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone: every moment is shown on the shop's clock."""
+        return ZoneInfo(str((self.context.shop or {}).get("timezone", "Europe/Paris")))
+
+    def moment(self, stamp: str, *, seconds: bool = False) -> str:
+        """A moment the server gives (UTC), as the shop's clock showed it."""
+        when = from_utc_iso(stamp).astimezone(self.zone)
+        return f"{when:%d/%m/%Y %H:%M:%S}" if seconds else f"{when:%d/%m/%Y %H:%M}"
 
     def connectivity_changed(self, online: bool) -> None:
         """The till went offline or came back."""

@@ -12,24 +12,17 @@ from sync.service import TillSync
 from till.errors import TillError
 from till.money import format_amount, format_quantity, from_json_amount, from_json_quantity
 from till.order import MULTIPLICATION_SIGN
-from till.timestamps import from_utc_iso, to_utc_iso
+from till.timestamps import to_utc_iso
 from ui.i18n import tr
-from ui.qt import (
-    QComboBox,
-    QGridLayout,
-    QHBoxLayout,
-    QLineEdit,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-)
+from ui.qt import QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout
 from ui.screens.base import Screen
 from ui.screens.payment import print_receipt
 from ui.tickets import OnlineTicket
-from ui.widgets import Keypad, Panel, button, label
+from ui.widgets import Keypad, Panel, button, choice_panel, fill, label, table
 
-STATUS_NAMES = {"open": "open", "validated": "validated", "cancelled": "cancelled"}
+STATUS_NAMES = {"open": "Open", "validated": "Validated", "cancelled": "Cancelled"}
 PAGE = 100
+ALL = "all"  # the key of "every register" among the choices
 
 
 class InvalidDay(TillError):
@@ -46,30 +39,24 @@ def parse_day(text: str) -> datetime:
 
 
 def search_orders(
-    sync: TillSync, number: str, day: str, register: str | None, customer: str, zone: str
+    sync: TillSync, number: str, day: str, register: str | None, customer: str, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
-    """On a worker: the server filters by number and register; a day and a customer are looked
-    for in the newest orders of that day."""
-    filters: dict[str, Any] = {"limit": PAGE, "register_id": register}
-    if number:
-        filters["public_number"] = number
-    start = None
+    """On a worker: the server finds the orders by number, register, day and customer; an open
+    order's total, which the list leaves out until it is validated, is read from the order."""
+    filters: dict[str, Any] = {
+        "limit": PAGE,
+        "register_id": register,
+        "public_number": number or None,
+        "customer": customer or None,
+    }
     if day:
-        start = parse_day(day).replace(tzinfo=ZoneInfo(zone))
+        start = parse_day(day).replace(tzinfo=zone)
+        filters["since"] = to_utc_iso(start)
         filters["before"] = to_utc_iso(start + timedelta(days=1))
     orders = sync.client.orders(**filters)
-    if start is not None:
-        orders = [order for order in orders if from_utc_iso(order["created_at"]) >= start]
-    if customer:
-        wanted = customer.casefold()
-        orders = [
-            order
-            for order in orders
-            if wanted
-            in str(
-                sync.client.get(f"/orders/{order['id']}").get("customer_account") or ""
-            ).casefold()
-        ]
+    for order in orders:
+        if order["final_price"] is None:
+            order["final_price"] = sync.client.get(f"/orders/{order['id']}")["final_price"]
     return orders
 
 
@@ -84,23 +71,20 @@ class HistoryScreen(Screen):
         self.number = self._edit("history-number", tr("Number (T00000012)"))
         self.day = self._edit("history-day", tr("Day (21/11/2026)"))
         self.customer = self._edit("history-customer", tr("Customer"))
-        self.register = QComboBox()
-        self.register.setObjectName("history-register")
-        self.register.setMinimumHeight(48)
-        filters = QHBoxLayout()
-        for widget in (self.number, self.day, self.customer, self.register):
-            filters.addWidget(widget)
-        filters.addWidget(button(tr("Search"), self.search, kind="primary", name="history-search"))
-        self.table = QTableWidget(0, 5)
-        self.table.setObjectName("history-table")
-        self.table.setHorizontalHeaderLabels(
-            [tr("Number"), tr("Date"), tr("Register"), tr("Total"), tr("State")]
+        self.registers: dict[str, str] = {}
+        self.register: str | None = None
+        self.register_button = button(
+            tr("All registers"), self.pick_register, name="history-register", height=48
         )
-        self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().setDefaultSectionSize(44)
+        filters = QHBoxLayout()
+        for widget in (self.number, self.day, self.customer, self.register_button):
+            filters.addWidget(widget, 1)
+        filters.addWidget(button(tr("Search"), self.search, kind="primary", name="history-search"))
+        self.table = table(
+            "history-table",
+            [tr("Number"), tr("Date"), tr("Register"), tr("Total"), tr("State")],
+            stretch=2,
+        )
         self.table.cellClicked.connect(lambda row, _column: self.choose(row))
         self.detail = label("", name="history-detail", wrap=True)
         self.detail.setProperty("kind", "detail")
@@ -137,13 +121,26 @@ class HistoryScreen(Screen):
         self.show_detail(None)
         sync = self.context.core
         self.run(lambda: sync.client.get("/registers"), self.show_registers)
-        self.search()
 
     def show_registers(self, registers: list[dict[str, Any]]) -> None:
-        self.register.clear()
-        self.register.addItem(tr("All registers"), None)
-        for item in registers:
-            self.register.addItem(item["name"], item["id"])
+        """The registers' names, then the orders (which show them)."""
+        self.registers = {str(item["id"]): str(item["name"]) for item in registers}
+        self.search()
+
+    def pick_register(self) -> None:
+        def chosen(key: str) -> None:
+            self.register = None if key == ALL else key
+            self.register_button.setText(
+                self.registers.get(key, key) if self.register else tr("All registers")
+            )
+            self.search()
+
+        choice_panel(
+            self,
+            tr("Which register?"),
+            [(ALL, tr("All registers")), *self.registers.items()],
+            chosen,
+        )
 
     def search(self) -> None:
         sync = self.context.core
@@ -152,29 +149,27 @@ class HistoryScreen(Screen):
             self.day.text().strip(),
             self.customer.text().strip(),
         )
-        register = self.register.currentData()
-        zone = str((self.context.shop or {}).get("timezone", "Europe/Paris"))
+        register = self.register
+        zone = self.zone
         self.run(
             lambda: search_orders(sync, number, day, register, customer, zone), self.show_orders
         )
 
     def show_orders(self, orders: list[dict[str, Any]]) -> None:
         self.orders = orders
-        zone = ZoneInfo(str((self.context.shop or {}).get("timezone", "Europe/Paris")))
-        self.table.setRowCount(len(orders))
-        for row, order in enumerate(orders):
-            when = from_utc_iso(order["validated_at"] or order["created_at"]).astimezone(zone)
-            total = order.get("final_price")
-            cells = [
-                order.get("public_number") or "—",
-                f"{when:%d/%m/%Y %H:%M}",
-                str(order["register_id"]),
-                format_amount(from_json_amount(total)) if total else "",
-                tr(STATUS_NAMES.get(order["status"], order["status"])),
-            ]
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+        rows = []
+        for order in orders:
+            register = str(order["register_id"])
+            rows.append(
+                [
+                    order.get("public_number") or "—",
+                    self.moment(order["validated_at"] or order["created_at"]),
+                    self.registers.get(register, register),
+                    format_amount(from_json_amount(order["final_price"])),
+                    tr(STATUS_NAMES.get(order["status"], order["status"])),
+                ]
+            )
+        fill(self.table, rows, right=(3,))
         self.show_detail(None)
 
     def choose(self, row: int) -> None:

@@ -11,6 +11,7 @@ from ui.screens.login import LockScreen, LoginScreen
 from ui.screens.offline import BlockedScreen, DraftsScreen
 from ui.screens.payment import PaymentScreen
 from ui.screens.register import RegisterScreen
+from ui.screens.reports import ReportsScreen
 from ui.screens.sale import SaleScreen
 from ui.screens.setup import SetupScreen
 
@@ -30,6 +31,7 @@ SCREENS: tuple[type[Screen], ...] = (
     ClosuresScreen,
     JournalScreen,
     VerificationScreen,
+    ReportsScreen,
     HelpScreen,
 )
 

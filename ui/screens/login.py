@@ -20,6 +20,10 @@ ROLE_NAMES = {
 }
 
 
+def role_name(role: str) -> str:
+    return tr(ROLE_NAMES.get(role, role))
+
+
 class LoginScreen(Screen):
     name = "login"
 
@@ -59,7 +63,7 @@ class LoginScreen(Screen):
         for item in self.group.buttons():
             self.group.removeButton(item)
         for index, user in enumerate(self.users):
-            role = tr(ROLE_NAMES.get(user["role"], user["role"]))
+            role = role_name(user["role"])
             choice = button(
                 f"{user['name']}\n{role}",
                 partial(self.choose, user),

@@ -1,4 +1,4 @@
-"""The sale: department tabs and big product buttons, a search, the barcode scanner (a keyboard
+"""The sale: a row of departments and big product buttons, a search, the barcode scanner (a keyboard
 that types fast and ends with Enter, anywhere on this screen), and the ticket as the server has
 it, with the changes still on their way shown as pending. A number typed on the keypad, then a
 function key, changes the selected line (quantity, price, discount) or the ticket (table,
@@ -44,7 +44,6 @@ from ui.qt import (
     QSize,
     QSizePolicy,
     Qt,
-    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -59,10 +58,10 @@ from ui.tickets import (
     TicketView,
     TrainingTicket,
 )
-from ui.widgets import Keypad, Panel, button, clear, fields_panel, label
+from ui.widgets import ChoiceRow, Keypad, Panel, button, clear, fields_panel, label
 
 COLUMNS = 3
-PRODUCT_WRAP = 12  # characters per line of a product button
+PRODUCT_WRAP = 11  # characters per line of a product button
 # A scanner types a whole code within a few milliseconds per key; people are slower.
 SCANNER_GAP_S = 0.08
 MIN_CODE = 3
@@ -165,11 +164,8 @@ class SaleScreen(Screen):
         self.search.setMinimumHeight(48)
         self.search.textChanged.connect(lambda _text: self.show_products())
         self.search.returnPressed.connect(self.search_entered)
-        self.tabs = QTabBar()
-        self.tabs.setObjectName("departments")
-        self.tabs.setExpanding(False)
-        self.tabs.setUsesScrollButtons(True)
-        self.tabs.currentChanged.connect(self._tab_changed)
+        self.departments = ChoiceRow("department")
+        self.departments.chosen.connect(self._department_chosen)
         self.grid = QGridLayout()
         self.grid.setSpacing(8)
         grid_widget = QWidget()
@@ -180,7 +176,7 @@ class SaleScreen(Screen):
         scroll.setWidget(grid_widget)
         products = QVBoxLayout()
         products.addWidget(self.search)
-        products.addWidget(self.tabs)
+        products.addWidget(self.departments)
         products.addWidget(scroll, 1)
 
         # The keypad and its function keys.
@@ -345,26 +341,17 @@ class SaleScreen(Screen):
         departments = sorted(
             self.context.catalog.get("departments", []), key=lambda item: item["position"]
         )
-        self.tabs.blockSignals(True)
-        while self.tabs.count():
-            self.tabs.removeTab(0)
-        self.tabs.addTab(tr("All"))
-        self.tabs.setTabData(0, None)
-        for department in departments:
-            index = self.tabs.addTab(department["label"])
-            self.tabs.setTabData(index, department["id"])
-        self.tabs.blockSignals(False)
-        self.tabs.setCurrentIndex(0 if self.department is None else self._tab_of(self.department))
+        known = {department["id"] for department in departments}
+        if self.department not in known:
+            self.department = None
+        self.departments.set_choices(
+            [(None, tr("All")), *((item["id"], item["label"]) for item in departments)],
+            self.department,
+        )
         self.show_products()
 
-    def _tab_of(self, department: str) -> int:
-        for index in range(self.tabs.count()):
-            if self.tabs.tabData(index) == department:
-                return index
-        return 0
-
-    def _tab_changed(self, index: int) -> None:
-        self.department = self.tabs.tabData(index)
+    def _department_chosen(self, department: str | None) -> None:
+        self.department = department
         self.show_products()
 
     def show_products(self) -> None:
