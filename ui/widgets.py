@@ -311,6 +311,7 @@ class ChoiceRow(QWidget):
         self.row.setContentsMargins(0, 0, 0, 0)
         self.row.setSpacing(6)
         inner = QWidget()
+        inner.setObjectName("choice-row")
         inner.setLayout(self.row)
         self.area = QScrollArea()
         self.area.setObjectName(name)
@@ -350,8 +351,8 @@ class ChoiceRow(QWidget):
                 height=self.area.height(),
             )
             choice.setCheckable(True)
-            choice.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-            choice.setMinimumWidth(2 * TOUCH)
+            # As wide as its text at least: the row scrolls rather than cut a name.
+            choice.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
             self.group.addButton(choice)
             self.row.addWidget(choice)
             self.buttons[key] = choice

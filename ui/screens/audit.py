@@ -1,23 +1,26 @@
 """What the accountant (and the tax auditor) reads: closures, the event journal, the verification
-of every chain, and the help page with the version and the fiscal fingerprint. Nothing here
-changes any data: every call is a read."""
+of every chain, and the help page with the version, the fiscal fingerprint and the fiscal
+documentation. Nothing here changes any data: every call is a read."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from till.fiscal.perimeter import current_fingerprint
 from till.money import format_amount, from_json_amount
+from till.resources import DOCS
 from till.version import SOFTWARE_NAME, __version__
 from ui.i18n import tr
 from ui.qt import QTextBrowser, QVBoxLayout
 from ui.screens.base import Screen
-from ui.widgets import button, fill, label, table
+from ui.widgets import ChoiceRow, button, fill, label, table
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
-# Routes others are adding to the server: linked from the help page once the server has them.
-READ_ROUTES = (("/reports", "Reports"), ("/exports", "Exports"), ("/archives", "Archives"))
+# The help pages, as they are in docs/: the cashier's, then the fiscal documentation.
+HELP_PAGES = (
+    ("till-help.md", "Using the till"),
+    ("archives.md", "Fiscal archives and their verification"),
+    ("sealing.md", "How every record is sealed"),
+)
 
 
 CLOSURE_NAMES = {
@@ -202,38 +205,42 @@ class HelpScreen(Screen):
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
+        self.pages: dict[str, str] = {}
         self.about = label("", name="help-about", wrap=True)
-        self.links = label("", name="help-links", wrap=True)
-        self.links.setOpenExternalLinks(True)
+        self.choices = ChoiceRow("help-page")
+        self.choices.chosen.connect(self.show_page)
         self.text = QTextBrowser()
         self.text.setObjectName("help-text")
-        help_page = DOCS / "till-help.md"
-        if help_page.is_file():
-            self.text.setMarkdown(help_page.read_text(encoding="utf-8"))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self.about)
-        layout.addWidget(self.links)
+        layout.addWidget(self.choices)
         layout.addWidget(self.text, 1)
 
     def entered(self, **options: Any) -> None:
+        self.run(read_help, self.show_help)
+
+    def show_help(self, found: tuple[str, dict[str, str]]) -> None:
+        fingerprint, self.pages = found
         self.about.setText(
             tr("{software} version {version}").format(software=SOFTWARE_NAME, version=__version__)
             + "\n"
-            + tr("Fiscal fingerprint: {fingerprint}").format(fingerprint=current_fingerprint())
+            + tr("Fiscal fingerprint: {fingerprint}").format(fingerprint=fingerprint)
         )
-        sync = self.context.sync
-        if sync is None or not self.context.online:
-            return
-        self.run(lambda: sync.client.get("/openapi.json")["paths"], self.show_links)
+        titles = dict(HELP_PAGES)
+        first = next(iter(self.pages), None)
+        self.choices.set_choices([(page, tr(titles[page])) for page in self.pages], first)
+        self.show_page(first)
 
-    def show_links(self, paths: dict[str, Any]) -> None:
-        server = self.context.core.settings.server_url
-        found = [
-            f'<a href="{server}/docs#{route.strip("/")}">{tr(name)}</a>'
-            for route, name in READ_ROUTES
-            if route in paths
-        ]
-        self.links.setText(
-            tr("On the server: {links}").format(links=" · ".join(found)) if found else ""
-        )
+    def show_page(self, page: str | None) -> None:
+        self.text.setMarkdown(self.pages.get(page or "", ""))
+
+
+def read_help() -> tuple[str, dict[str, str]]:
+    """On a worker: the fiscal fingerprint (a digest of the fiscal files) and the help pages."""
+    pages = {
+        page: (DOCS / page).read_text(encoding="utf-8")
+        for page, _title in HELP_PAGES
+        if (DOCS / page).is_file()
+    }
+    return current_fingerprint(), pages

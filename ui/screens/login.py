@@ -8,7 +8,7 @@ from typing import Any
 
 from ui.context import User
 from ui.i18n import tr
-from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QVBoxLayout
+from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 from ui.screens.base import Screen
 from ui.widgets import Keypad, button, clear, label
 
@@ -18,6 +18,9 @@ ROLE_NAMES = {
     "admin": "administrator",
     "accountant": "accountant",
 }
+
+# A PIN keypad no wider than a hand needs, however wide the screen.
+KEYPAD_WIDTH = 640
 
 
 def role_name(role: str) -> str:
@@ -108,13 +111,17 @@ class LockScreen(Screen):
         self.title = label("", kind="title", name="lock-title")
         self.keypad = Keypad(masked=True, decimals=False, enter_text=tr("Unlock"), key_height=64)
         self.keypad.entered.connect(self.unlock)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(200, 32, 200, 32)
+        column = QWidget()
+        column.setMaximumWidth(KEYPAD_WIDTH)
+        layout = QVBoxLayout(column)
+        layout.setContentsMargins(0, 32, 0, 32)
         layout.addWidget(self.title)
         layout.addWidget(self.keypad)
         layout.addWidget(
             button(tr("Another user"), self.shell.log_out, kind="quiet", name="lock-switch")
         )
+        centred = QHBoxLayout(self)
+        centred.addWidget(column)
 
     def entered(self, **options: Any) -> None:
         self.keypad.reset()

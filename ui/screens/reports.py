@@ -174,8 +174,10 @@ class ReportsScreen(Screen):
         self.modes_table = table("reports-modes", [tr("Mode"), tr("Count"), tr("Net")], stretch=0)
         tables = QGridLayout()
         tables.setHorizontalSpacing(12)
-        tables.addWidget(label(tr("VAT collected per rate"), kind="small"), 0, 0)
-        tables.addWidget(label(tr("Per payment mode (net of change)"), kind="small"), 0, 1)
+        tables.addWidget(label(tr("VAT collected per rate"), kind="small", wrap=True), 0, 0)
+        tables.addWidget(
+            label(tr("Per payment mode (net of change)"), kind="small", wrap=True), 0, 1
+        )
         tables.addWidget(self.vat_table, 1, 0)
         tables.addWidget(self.modes_table, 1, 1)
         tables.setColumnStretch(0, 5)  # four columns of figures
@@ -466,9 +468,10 @@ class ReportsScreen(Screen):
 
     def archives_panel(self, archives: list[dict[str, Any]]) -> None:
         panel = Panel(self, tr("Fiscal archives"))
-        panel.setMinimumWidth(560)
         if not archives:
-            panel.body.addWidget(label(tr("No fiscal archive has been made yet."), wrap=True))
+            empty = label(tr("No fiscal archive has been made yet."), wrap=True)
+            empty.setMinimumWidth(480)
+            panel.body.addWidget(empty)
         else:
             panel.body.addWidget(self.archive_list(panel, archives), 1)
             panel.body.addWidget(
@@ -502,6 +505,7 @@ class ReportsScreen(Screen):
                 index,
                 1,
             )
+        rows.setRowStretch(len(archives), 1)
         listing = QWidget()
         listing.setLayout(rows)
         scroll = QScrollArea()
