@@ -252,7 +252,7 @@ def table(name: str, headers: Sequence[str], *, stretch: int = -1) -> QTableWidg
     widget.verticalHeader().hide()
     widget.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     widget.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-    widget.verticalHeader().setDefaultSectionSize(44)
+    widget.verticalHeader().setDefaultSectionSize(TOUCH)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setSectionResizeMode(stretch % len(headers), QHeaderView.ResizeMode.Stretch)
