@@ -385,20 +385,23 @@ def choice_panel(
     parent: QWidget,
     title: str,
     choices: Sequence[tuple[str, str]],
-    on_chosen: Callable[[str], None],
+    on_chosen: Callable[[str | None], None],
+    *,
+    every: str,
 ) -> Panel:
-    """One choice among a few, each a big button (`choice-<key>`); `on_chosen` gets its key."""
+    """One choice among a few, each a big button (`choice-<key>`), after the one that stands for
+    all of them (`every`, `choice-all`, whose key is None); `on_chosen` gets the key chosen."""
     panel = Panel(parent, title)
     grid = QGridLayout()
     grid.setSpacing(8)
-    for index, (key, text) in enumerate(choices):
+    for index, (key, text) in enumerate([(None, every), *choices]):
 
-        def chosen(key: str = key) -> None:
+        def chosen(key: str | None = key) -> None:
             panel.accept()
             on_chosen(key)
 
         grid.addWidget(
-            button(text, chosen, kind="user", name=f"choice-{key}", height=64),
+            button(text, chosen, kind="user", name=f"choice-{key or 'all'}", height=64),
             index // 2,
             index % 2,
         )

@@ -107,9 +107,20 @@ def test_an_accountant_reads_and_saves_the_same(
     driver.tap("nav-logout")
     driver.log_in("u-compta")
     driver.on("history")
+    driver.settle()
+    history = driver.window.page("history").table
+    rows = [[history.item(row, column).text() for column in (3, 4)] for row in range(3)]
+    assert [state for _total, state in rows] == ["Ouverte", "Validée", "Validée"]
+    assert all(total.endswith("€") for total, _state in rows)
     open_reports(driver, tmp_path / "saved")
     assert_shows_the_servers_figures(driver, site, shop_id)
     save_and_check(driver, tmp_path / "saved")
+    driver.tap("nav-journal")
+    driver.on("journal")
+    driver.settle()
+    journal = driver.window.page("journal").table
+    events = [journal.item(row, 2).text() for row in range(journal.rowCount())]
+    assert events[:3] == ["Export · FEC", "Export · PDF", "Export · CSV"]
 
 
 def test_more_than_a_year_is_refused_on_the_screen(driver: Driver, tmp_path: Path) -> None:

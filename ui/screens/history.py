@@ -22,7 +22,6 @@ from ui.widgets import Keypad, Panel, button, choice_panel, fill, label, table
 
 STATUS_NAMES = {"open": "Open", "validated": "Validated", "cancelled": "Cancelled"}
 PAGE = 100
-ALL = "all"  # the key of "every register" among the choices
 
 
 class InvalidDay(TillError):
@@ -128,18 +127,19 @@ class HistoryScreen(Screen):
         self.search()
 
     def pick_register(self) -> None:
-        def chosen(key: str) -> None:
-            self.register = None if key == ALL else key
+        def chosen(register: str | None) -> None:
+            self.register = register
             self.register_button.setText(
-                self.registers.get(key, key) if self.register else tr("All registers")
+                self.registers.get(register, register) if register else tr("All registers")
             )
             self.search()
 
         choice_panel(
             self,
             tr("Which register?"),
-            [(ALL, tr("All registers")), *self.registers.items()],
+            list(self.registers.items()),
             chosen,
+            every=tr("All registers"),
         )
 
     def search(self) -> None:

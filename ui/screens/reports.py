@@ -60,7 +60,6 @@ FIGURES = (
 )
 REPORT_FILES: tuple[ReportFile, ...] = ("csv", "xlsx", "pdf", "html")
 EXPORTS: dict[AccountingExport, str] = {"fec": "FEC", "saft": "SAF-T"}
-ALL = "all"  # the key of "every register" and "every user" among the choices
 
 
 class CannotSave(TillError):
@@ -296,16 +295,18 @@ class ReportsScreen(Screen):
         choice_panel(
             self,
             tr("Which register?"),
-            [(ALL, tr("All registers")), *self.registers.items()],
-            lambda key: self.ask(register=None if key == ALL else key),
+            list(self.registers.items()),
+            lambda key: self.ask(register=key),
+            every=tr("All registers"),
         )
 
     def pick_user(self) -> None:
         choice_panel(
             self,
             tr("Which user?"),
-            [(ALL, tr("All users")), *self.users.items()],
-            lambda key: self.ask(user=None if key == ALL else key),
+            list(self.users.items()),
+            lambda key: self.ask(user=key),
+            every=tr("All users"),
         )
 
     def register_text(self) -> str:
