@@ -16,6 +16,7 @@ from ui.qt import (
     QDate,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPainter,
     QPushButton,
     Qt,
@@ -51,6 +52,14 @@ class Driver:
         target = self.button(name)
         self.qtbot.waitUntil(target.isEnabled, timeout=15_000)
         self.qtbot.mouseClick(target, Qt.MouseButton.LeftButton)
+
+    def tap_item(self, name: str, text: str) -> None:
+        """Tap the row that reads `text` in the list called `name`."""
+        found = self.window.findChild(QListWidget, name)
+        assert found is not None, name
+        [item] = found.findItems(text, Qt.MatchFlag.MatchExactly)
+        where = found.visualItemRect(item).center()
+        self.qtbot.mouseClick(found.viewport(), Qt.MouseButton.LeftButton, pos=where)
 
     def type_keys(self, digits: str) -> None:
         """Digits on the visible keypad that was shown last (a panel's, or the screen's)."""

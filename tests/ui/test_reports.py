@@ -96,7 +96,16 @@ def test_a_manager_sees_the_days_figures_and_saves_files(
     open_reports(driver, tmp_path / "saved")
     assert driver.window.page("reports").quick_buttons[QuickPeriod.TODAY].isChecked()
     assert_shows_the_servers_figures(driver, site, shop_id)
-    save_and_check(driver, tmp_path / "saved")
+    accounts = tmp_path / "saved" / "Compta"
+    accounts.mkdir()
+    driver.tap("reports-folder")
+    driver.settle()
+    driver.tap_item("folder-list", "Compta")
+    driver.settle()
+    driver.tap("folder-choose")
+    assert driver.context.settings.export_folder == str(accounts)
+    assert driver.text("reports-folder-path") == str(accounts)
+    save_and_check(driver, accounts)
 
 
 def test_an_accountant_reads_and_saves_the_same(
