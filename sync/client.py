@@ -219,8 +219,10 @@ class ApiClient:
         data: bytes | None,
         headers: dict[str, str],
         receive: Callable[[requests.Response], Answer] | None = None,
+        timeouts: Timeouts | None = None,
     ) -> Answer | ApiError | ServerUnreachable:
         """One try; `receive` takes a successful answer's body as it streams in (a file)."""
+        timeouts = timeouts or self.timeouts
         try:
             with self._session() as session:
                 response = session.request(
@@ -228,7 +230,7 @@ class ApiClient:
                     url,
                     data=data,
                     headers=headers,
-                    timeout=(self.timeouts.connect, self.timeouts.read),
+                    timeout=(timeouts.connect, timeouts.read),
                     allow_redirects=False,
                     # Given on each call: requests would otherwise let REQUESTS_CA_BUNDLE win
                     # over the certificate authority the till was configured with.
@@ -244,9 +246,9 @@ class ApiClient:
         except requests.exceptions.SSLError as error:
             raise CertificateRejected(_tls_reason(error)) from None
         except requests.exceptions.ConnectTimeout:
-            return ServerUnreachable(f"no connection within {self.timeouts.connect:g} s")
+            return ServerUnreachable(f"no connection within {timeouts.connect:g} s")
         except requests.exceptions.ReadTimeout:
-            return ServerUnreachable(f"no answer within {self.timeouts.read:g} s")
+            return ServerUnreachable(f"no answer within {timeouts.read:g} s")
         except (
             requests.exceptions.ConnectionError,
             requests.exceptions.ChunkedEncodingError,
@@ -366,8 +368,13 @@ class ApiClient:
     def download(self, path: str, folder: Path, fallback: str) -> Path:
         """A file the server sends, saved in `folder` under the name the server gives it (else
         `fallback`), whole or not at all: written to a temporary file beside it, synced, then
-        renamed over any file of that name. A try cut half-way is tried again from the start."""
+        renamed over any file of that name.
+
+        Asked once: the server journals most files it hands over, and a retry would journal
+        the export again; whoever asked asks again. The server makes a big file (a busy year's
+        SAF-T) before it sends its first byte: the answer is waited for longer than a call's."""
         sent = self._headers(None)
+        timeouts = Timeouts(self.timeouts.connect, max(self.timeouts.read, FILE_READ_TIMEOUT))
 
         def receive(response: requests.Response) -> Answer:
             target = folder / attachment_name(response.headers.get("Content-Disposition"), fallback)
@@ -387,7 +394,7 @@ class ApiClient:
             return Answer(response.status_code, target, replayed=False)
 
         answer = self._retrying(
-            lambda: self._try("GET", self.server + path, None, sent, receive), None
+            lambda: self._try("GET", self.server + path, None, sent, receive, timeouts), ONCE
         )
         saved: Path = answer.body
         return saved
@@ -440,6 +447,7 @@ ReportFile = Literal["csv", "xlsx", "html", "pdf"]
 AccountingExport = Literal["fec", "saft"]
 EXPORT_NAMES: dict[AccountingExport, str] = {"fec": "FEC.txt", "saft": "saft.xml"}
 FILE_PART = 1 << 20
+FILE_READ_TIMEOUT = 300.0
 _FILE_NAME = re.compile(r"""filename="?([^";]+)"?""")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -1,6 +1,7 @@
 """Reports, exports and archives as the till fetches them: the usual periods, the JSON report,
 files saved whole in a folder (each journaled by the server as an export), an archive saved with
-its signature and key beside it and verified, and nothing left behind when the server refuses."""
+its signature and key beside it and verified, and nothing left behind when the server refuses
+or the file is cut half-way."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from sync.client import attachment_name
-from sync.errors import Forbidden, Rejected
+from sync.errors import Forbidden, Rejected, ServerUnreachable
 from sync.reports import Period, QuickPeriod, business_day
 from sync.service import TillSync
-from tests.sync.faultproxy import FaultProxy
+from tests.sync.faultproxy import Fault, FaultProxy
 from tests.sync.servers import Site, enrolled_till
 from tests.sync.test_screen_calls import sold
 from till.fiscal.archive import ArchiveVerifier
@@ -133,3 +134,19 @@ def test_nothing_is_left_when_the_server_refuses(
     with pytest.raises(Rejected):
         manager.client.save_export("fec", too_long, folder)
     assert list(folder.iterdir()) == []
+
+
+def test_a_file_cut_half_way_leaves_nothing_and_is_asked_once(
+    site: Site, shop_id: str, proxy: FaultProxy, manager: TillSync, tmp_path: Path
+) -> None:
+    today = today_of(manager)
+    events = site.records(shop_id, "event")
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    proxy.decide = lambda _method, path: (
+        Fault.RESET_MID_RESPONSE if path.startswith("/reports") else Fault.PASS
+    )
+    with pytest.raises(ServerUnreachable):
+        manager.client.save_report("pdf", today, None, None, folder)
+    assert list(folder.iterdir()) == []
+    assert site.records(shop_id, "event") == events + 1  # journaled by the server, once
