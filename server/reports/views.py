@@ -16,12 +16,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from server.deps import ReaderDep, ServicesDep
+from server.errors import Invalid
 from server.journal.services import EventKind, journal
 from server.reports import services
 from server.reports.formats import write_csv, write_json
 from server.reports.html import write_html
 from server.reports.pdf import write_pdf
-from server.reports.tables import Report
+from server.reports.tables import Report, Section
 from server.reports.xlsx import write_xlsx
 from till.timestamps import utc_now
 
@@ -79,6 +80,18 @@ def _digest(file: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
+def _chosen(report: Report, keys: str) -> list[Section]:
+    """The report's sections named in `keys`, in the report's order; an unknown one refused."""
+    wanted = {key.strip() for key in keys.split(",") if key.strip()}
+    known = {section.key for section in report.sections}
+    if unknown := wanted - known:
+        raise Invalid(
+            f"There is no section {', '.join(sorted(unknown))} in a report; "
+            f"its sections are {', '.join(section.key for section in report.sections)}."
+        )
+    return [section for section in report.sections if section.key in wanted]
+
+
 @router.get("/reports", response_class=StreamingResponse)
 def get_report(
     reader: ReaderDep,
@@ -88,6 +101,14 @@ def get_report(
     register: Annotated[str | None, Query(max_length=40, description="One register")] = None,
     user: Annotated[str | None, Query(max_length=40, description="One user")] = None,
     format_: Annotated[ReportFormat, Query(alias="format")] = ReportFormat.JSON,
+    sections: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Only these sections, by key, comma-separated (`vat,payments`); "
+            "an empty value for none: the summary alone",
+        ),
+    ] = None,
 ) -> StreamingResponse:
     """The shop's report from the sealed records of the business days `from` to `to` (at most a
     year): summary, breakdowns, closures, cash movements, orders and their lines, charts. A file
@@ -100,6 +121,8 @@ def get_report(
     file = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
     try:
         with services.build_report(reader.session, request) as report:
+            if sections is not None:
+                report.sections = _chosen(report, sections)
             write(report, file)
             operations = next(f.value for f in report.figures if f.key == "operations")
         headers = {"Content-Length": str(file.tell())}

@@ -605,6 +605,23 @@ def test_what_a_report_refuses(day: Day) -> None:
         error_of(get(day.cashier, **day.params(format=format_)), 403, "forbidden")
 
 
+def test_a_report_of_a_few_sections_or_of_its_summary_alone(day: Day) -> None:
+    whole = day.report()
+    few = day.report(sections="payments, vat")
+    assert list(few["sections"]) == ["vat", "payments"]  # in the report's order
+    assert few["summary"] == whole["summary"] and few["charts"] == whole["charts"]
+    assert few["sections"]["vat"] == whole["sections"]["vat"]
+    assert day.report(sections="")["sections"] == {}
+    message = error_of(
+        day.manager.request("GET", "/reports", params=day.params(sections="vat,recettes")),
+        422,
+        "invalid",
+    )
+    assert "recettes" in message and "payments" in message
+    csv_text = day.file("csv", sections="vat").decode()
+    assert "Par taux de TVA" in csv_text and "Liste des commandes" not in csv_text
+
+
 def test_another_shop_sees_nothing_of_this_one(day: Day) -> None:
     report = day.foreign.ok("GET", "/reports", params=day.params())
     assert report["summary"]["operations"] == 1

@@ -86,6 +86,9 @@ def test_reports_and_exports_are_saved_whole_and_journaled(
     report = manager.client.report(today)
     assert report["summary"]["sales_count"] == 1 and report["summary"]["revenue"] == "2.40"
     assert manager.client.report(today, "R2")["summary"]["sales_count"] == 0
+    shown = manager.client.report(today, sections=("vat", "payments"))
+    assert shown["summary"] == report["summary"]
+    assert list(shown["sections"]) == ["vat", "payments"]
     events = site.records(shop_id, "event")
     folder = tmp_path / "saved"
     folder.mkdir()

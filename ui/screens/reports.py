@@ -58,6 +58,9 @@ FIGURES = (
     ("average", "Average basket"),
     ("vat", "VAT collected"),
 )
+# What the screen shows besides the summary: not the lists of orders and lines, which a year of
+# a busy shop makes large.
+SHOWN_SECTIONS = ("vat", "payments")
 REPORT_FILES: tuple[ReportFile, ...] = ("csv", "xlsx", "pdf", "html")
 EXPORTS: dict[AccountingExport, str] = {"fec": "FEC", "saft": "SAF-T"}
 
@@ -373,7 +376,7 @@ class ReportsScreen(Screen):
             return
         client = self.context.core.client
         self.run(
-            lambda: client.report(asked.period, asked.register, asked.user),
+            lambda: client.report(asked.period, asked.register, asked.user, SHOWN_SECTIONS),
             partial(self.show_figures, asked),
         )
 
