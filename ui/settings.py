@@ -1,6 +1,7 @@
 """What the cashier's screen remembers between runs, beside the till's store: the server it was
-enrolled with, its register, its language, its printer, whether receipts print by themselves and
-the folder reports and exports were last saved in.
+enrolled with, its register, its language, its printer, whether receipts print by themselves, the
+folder reports and exports were last saved in, and whether the screen shows its own keyboard (off
+on a till with a real one).
 Written atomically (temporary file, fsync, rename), so a power cut leaves the old or the new."""
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ScreenSettings:
     printer: PrinterChoice = field(default_factory=PrinterChoice)
     auto_print: bool = True
     export_folder: str | None = None
+    on_screen_keyboard: bool = True
 
     def changed(self, **values: Any) -> ScreenSettings:
         return replace(self, **values)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
+from itertools import pairwise
 from typing import Any
 
 from ui.i18n import tr
@@ -215,12 +216,14 @@ def fields_panel(
     fields: Sequence[tuple[str, str]],
     on_done: Callable[[list[str]], None],
 ) -> Panel:
-    """A few text fields (label, current value) typed on a keyboard; `on_done` gets the texts."""
+    """A few text fields (label, current value) typed on a keyboard, Enter going from one to the
+    next and answering on the last; `on_done` gets the texts."""
     panel = Panel(parent, title)
     edits = []
-    for caption, value in fields:
+    for index, (caption, value) in enumerate(fields):
         panel.body.addWidget(label(caption))
         edit = QLineEdit(value)
+        edit.setObjectName(f"field-{index}")
         edit.setMinimumHeight(TOUCH)
         panel.body.addWidget(edit)
         edits.append(edit)
@@ -229,12 +232,21 @@ def fields_panel(
         panel.accept()
         on_done([edit.text().strip() for edit in edits])
 
+    enter_moves_on(edits, done)
     panel.buttons_row(
         button(tr("Cancel"), panel.reject, kind="quiet", name="panel-no"),
         button(tr("OK"), done, kind="primary", name="panel-yes"),
     )
     panel.open()
     return panel
+
+
+def enter_moves_on(edits: Sequence[QLineEdit], then: Callable[[], None] | None = None) -> None:
+    """Enter in a field of a form goes to the next field, and in the last one does `then`."""
+    for edit, following in pairwise(edits):
+        edit.returnPressed.connect(following.setFocus)
+    if then is not None:
+        edits[-1].returnPressed.connect(then)
 
 
 def separator() -> QFrame:

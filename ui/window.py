@@ -1,6 +1,7 @@
 """The main window: a header that always shows the shop, the connection and who is logged in, the
-offline and training banners, the navigation of the user's role, the screens in a stack, and a
-notice line for what went wrong. It routes between screens; the screens do the work."""
+offline and training banners, the navigation of the user's role, the screens in a stack, a notice
+line for what went wrong, and the on-screen keyboard docked at the bottom. It routes between
+screens; the screens do the work."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sync.events import ChainAlarm, ConnectivityChanged, DraftImported, ResyncPr
 from ui.context import TillContext, User
 from ui.errors import message_for
 from ui.i18n import install_language, tr
+from ui.keyboard import OnScreenKeyboard, WindowDock
 from ui.printer import Printout
 from ui.qt import (
     QHBoxLayout,
@@ -94,7 +96,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice)
         central = QWidget()
         central.setLayout(layout)
-        self.setCentralWidget(central)
+        dock = WindowDock(central)
+        self.setCentralWidget(dock)
+        self.keyboard = OnScreenKeyboard(dock, lambda: self.context.settings)
 
         signals = context.signals
         signals.connectivity_changed.connect(self._connectivity)

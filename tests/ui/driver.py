@@ -1,5 +1,6 @@
 """Drives the window as a cashier would: taps on buttons found by name among those visible,
-digits on keypads, and waits for the work under way (operations, the ticket's changes)."""
+digits on keypads, text fields touched and typed into on the on-screen keyboard, and waits for
+the work under way (operations, the ticket's changes)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from tests.printing.escpos_decoder import Paper, decode
 from ui.i18n import current_translator
+from ui.keyboard import Keyboard
 from ui.qt import (
     QCalendarWidget,
     QDate,
@@ -66,6 +68,41 @@ class Driver:
         for digit in digits:
             keys = [item for item in self.buttons() if item.text() == digit]
             self.qtbot.mouseClick(keys[-1], Qt.MouseButton.LeftButton)
+
+    def touch(self, name: str) -> QLineEdit:
+        """Touch the visible text field called `name` (the last opened, if a panel has one too).
+        A till's window is the active one; the offscreen platform activates none by itself."""
+        [*_, field] = [
+            item for item in self.window.findChildren(QLineEdit, name) if item.isVisible()
+        ]
+        window = field.window()
+        window.activateWindow()
+        self.qtbot.waitUntil(window.isActiveWindow)
+        self.qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+        return field
+
+    def keyboard(self) -> Keyboard | None:
+        """The on-screen keyboard shown, if any."""
+        shown = [item for item in self.window.findChildren(Keyboard) if item.isVisible()]
+        return shown[0] if shown else None
+
+    def type_on_screen(self, text: str) -> None:
+        """`text` typed key by key on the on-screen keyboard: a key not on the page shown is looked
+        for on the two others (each page has a key to each other page), shift is tapped for a
+        capital (and again, if locked, for a small letter)."""
+        for char in text:
+            name = "kb-space" if char == " " else f"kb-{char.lower()}"
+            if not self.buttons(name):
+                for page in [
+                    key.objectName() for key in self.buttons() if "kb-page-" in key.objectName()
+                ]:
+                    self.tap(page)
+                    if self.buttons(name):
+                        break
+            if char.lower() != char.upper():
+                while self.button("kb-shift").isChecked() != char.isupper():
+                    self.tap("kb-shift")
+            self.tap(name)
 
     def text(self, name: str) -> str:
         widget = self.window.findChild(QWidget, name)

@@ -28,6 +28,7 @@ from till.money import (
 )
 from till.order import MULTIPLICATION_SIGN, DeliveryMethod, Discount
 from ui.i18n import tr
+from ui.keyboard import is_text_field
 from ui.operations import Operations
 from ui.qt import (
     QApplication,
@@ -87,7 +88,7 @@ class ScannerFilter(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not self.screen.isVisible():
             return False
-        if isinstance(QApplication.focusWidget(), QLineEdit):
+        if is_text_field(QApplication.focusWidget()):
             return False
         assert isinstance(event, QKeyEvent)
         now = time.monotonic()

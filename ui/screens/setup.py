@@ -1,5 +1,6 @@
 """First run: the server's address and a manager's enrollment code, the printer (none: receipts
-are previewed on screen; network; USB; serial) with a test page, and the language."""
+are previewed on screen; network; USB; serial) with a test page, the language, and whether the
+screen shows its own keyboard (not on a till with a real one)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ui.printer import PRINTER_KINDS, PrinterService, Printout, profile_for
 from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout
 from ui.screens.base import Screen
 from ui.settings import LANGUAGES, PrinterChoice
-from ui.widgets import TOUCH, button, label
+from ui.widgets import TOUCH, button, enter_moves_on, label
 
 PRINTER_NAMES = {
     "none": "No printer (preview)",
@@ -74,6 +75,22 @@ class SetupScreen(Screen):
             self.languages.addButton(choice)
             languages_row.addWidget(choice)
 
+        self.keyboards = QButtonGroup(self)
+        keyboard_row = QHBoxLayout()
+        keyboard_row.addWidget(label(tr("On-screen keyboard")), 1)
+        for shown, text in ((True, tr("On")), (False, tr("Off: this till has a keyboard"))):
+            choice = button(
+                text,
+                partial(self.use_keyboard, shown),
+                kind="choice",
+                name=f"keyboard-{'on' if shown else 'off'}",
+            )
+            choice.setCheckable(True)
+            choice.setChecked(shown == settings.on_screen_keyboard)
+            self.keyboards.addButton(choice)
+            keyboard_row.addWidget(choice, 1)
+        enter_moves_on([self.server, self.code])
+
         form = QGridLayout()
         form.setVerticalSpacing(10)
         rows = [
@@ -93,6 +110,7 @@ class SetupScreen(Screen):
         layout.addLayout(form)
         layout.addWidget(label(tr("Printer")))
         layout.addLayout(kinds_row)
+        layout.addLayout(keyboard_row)
         layout.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(button(tr("Print a test page"), self.test_page, name="setup-test-page"))
@@ -100,6 +118,11 @@ class SetupScreen(Screen):
             button(tr("Enroll this till"), self.enroll, kind="primary", name="setup-enroll")
         )
         layout.addLayout(actions)
+
+    def use_keyboard(self, shown: bool) -> None:
+        self.context.remember(on_screen_keyboard=shown)
+        if not shown:
+            self.shell.keyboard.hide()
 
     def printer_choice(self) -> PrinterChoice:
         checked = self.kinds.checkedButton()
