@@ -118,6 +118,7 @@ class SaleScreen(Screen):
         self.training_parked: list[TrainingTicket] = []
         self.next_quantity: str | None = None
         self.department: str | None = None
+        self.shown_catalog: dict[str, Any] | None = None
         self.drafts = Operations(self.shell.fail, threads=1)  # draft changes, one at a time
 
         # The ticket.
@@ -222,7 +223,11 @@ class SaleScreen(Screen):
     # ------------------------------------------------------------------------ life
 
     def entered(self, **options: Any) -> None:
-        self.show_departments()
+        # The buttons are made again for another catalog only: every widget made leaves some
+        # 100 bytes behind for good, and the till comes back to this screen after every sale.
+        if self.shown_catalog is not self.context.catalog:
+            self.shown_catalog = self.context.catalog
+            self.show_departments()
         if self.ticket is None or (self.ticket.kind == ONLINE and not self.context.online):
             self.new_ticket()
         else:
