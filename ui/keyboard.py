@@ -85,6 +85,7 @@ class Keyboard(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.language = ""
+        self.field: QLineEdit | None = None  # the field it was last shown for
         self.shift = OFF
         self.char_keys: list[tuple[QPushButton, str]] = []
         self.shift_keys: list[QPushButton] = []
@@ -93,7 +94,20 @@ class Keyboard(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.pages)
 
-    def use_language(self, language: str) -> None:
+    def open(self, language: str, field: QLineEdit) -> None:
+        """Shown for `field` in the layout of `language`: on its letters (its digits when the
+        field prefers numbers), without shift, when it comes to that field; as the cashier left
+        it when the field is touched again."""
+        self._build(language)
+        if self.isHidden() or field is not self.field:
+            numbers = field.inputMethodHints() & Qt.InputMethodHint.ImhPreferNumbers
+            self.show_page("symbols" if numbers else "letters")
+            self.shift = OFF
+            self._show_shift()
+        self.field = field
+        self.show()
+
+    def _build(self, language: str) -> None:
         """The keys of `language`, made anew when it changed (their texts are translated too)."""
         if language == self.language:
             return
@@ -107,12 +121,6 @@ class Keyboard(QWidget):
         rows = {"letters": LETTERS[language], "symbols": SYMBOLS, "accents": ACCENTS}
         for page in PAGES:
             self.pages.addWidget(self._page(page, rows[page]))
-        self.shift = OFF
-        self._show_shift()
-
-    @property
-    def page(self) -> str:
-        return PAGES[self.pages.currentIndex()]
 
     def show_page(self, page: str) -> None:
         self.pages.setCurrentIndex(PAGES.index(page))
@@ -214,35 +222,36 @@ class Keyboard(QWidget):
 class WindowDock(QWidget):
     """The window's content, with the keyboard over its bottom while it is shown: the content
     gives up the height it can spare, and slides up when the field typed into would still be
-    under the keys (what goes off the top comes back when the keys are hidden)."""
+    under the keys (what goes off the top comes back when the keys are hidden). The keyboard
+    lives here; a panel borrows it."""
 
     def __init__(self, content: QWidget) -> None:
         super().__init__()
         self.content = content
         content.setParent(self)
         self.keyboard = Keyboard()
-        self.keyboard.setParent(self)
+        self.take_back()
+
+    def take_back(self) -> None:
+        """The keyboard home, hidden (from a panel that had it)."""
         self.keyboard.hide()
-        self.keyboard.hide_requested.connect(self.hide_keys)
-        self.field: QLineEdit | None = None
+        self.keyboard.setParent(self)
+        self._place()
 
     def holds(self, field: QWidget) -> bool:
         return field.window() is self.window()
 
     @property
     def showing(self) -> bool:
-        return not self.keyboard.isHidden()
+        return self.keyboard.parentWidget() is self and not self.keyboard.isHidden()
 
     def show_keys(self, field: QLineEdit, language: str) -> None:
-        self.keyboard.use_language(language)
-        self.field = field
-        self.keyboard.show()
+        self.keyboard.open(language, field)
         self.keyboard.raise_()
         self._place()
 
     def hide_keys(self) -> None:
         self.keyboard.hide()
-        self.field = None
         self._place()
 
     def minimumSizeHint(self) -> QSize:
@@ -264,8 +273,8 @@ class WindowDock(QWidget):
 
     def _place(self) -> None:
         width, height = self.width(), self.height()
-        field = self.field
-        if field is None:
+        field = self.keyboard.field
+        if not self.showing or field is None:
             self.content.setGeometry(0, 0, width, height)
             return
         keys = self.keyboard.sizeHint().height()
@@ -277,56 +286,61 @@ class WindowDock(QWidget):
 
 
 class PanelDock(QObject):
-    """The keyboard inside a modal panel, under its buttons (the window beneath takes no touch
-    while the panel is open): the panel spans the window's width at its bottom while the keys are
-    shown, and goes back where it was when they are hidden."""
+    """The window's keyboard lent to a modal panel (the window beneath takes no touch while the
+    panel is open), under the panel's buttons: the panel spans the window's width at its bottom
+    while the keys are shown, and goes back where it was when they are hidden. One keyboard for
+    every panel: a till opens thousands of panels, and each widget made costs for good."""
 
-    def __init__(self, panel: QDialog) -> None:
-        super().__init__(panel)
-        self.panel = panel
-        self.keyboard = Keyboard()
-        self.keyboard.hide()
-        self.keyboard.hide_requested.connect(self.hide_keys)
-        layout = panel.layout()
-        assert layout is not None
-        layout.addWidget(self.keyboard)
-        self.home: QRect | None = None
+    def __init__(self, window_dock: WindowDock) -> None:
+        super().__init__(window_dock)
+        self.window_dock = window_dock
+        self.keyboard = window_dock.keyboard
+        self.panel: QDialog | None = None
+        self.home = QRect()  # where the panel was before the keys came
 
     def holds(self, field: QWidget) -> bool:
-        return field.window() is self.panel
+        return self.panel is not None and field.window() is self.panel
 
     @property
     def showing(self) -> bool:
-        return not self.keyboard.isHidden()
+        return self.panel is not None and not self.keyboard.isHidden()
 
     def show_keys(self, field: QLineEdit, language: str) -> None:
-        self.keyboard.use_language(language)
-        if self.home is None:
-            self.home = self.panel.geometry()
-        self.keyboard.show()
-        beneath = self.panel.parentWidget()
+        panel = field.window()
+        assert isinstance(panel, QDialog)
+        if panel is not self.panel:
+            self.hide_keys()
+            layout = panel.layout()
+            assert layout is not None
+            layout.addWidget(self.keyboard)
+            panel.finished.connect(self.hide_keys)  # given back before the panel is deleted
+            self.panel, self.home = panel, panel.geometry()
+        self.keyboard.open(language, field)
+        beneath = panel.parentWidget()
         assert beneath is not None  # a panel is opened over a screen
         area = beneath.window().geometry()
-        height = min(self.panel.sizeHint().height(), area.height())
-        self.panel.setGeometry(area.x(), area.bottom() + 1 - height, area.width(), height)
+        height = min(panel.sizeHint().height(), area.height())
+        panel.setGeometry(area.x(), area.bottom() + 1 - height, area.width(), height)
 
     def hide_keys(self) -> None:
-        self.keyboard.hide()
-        if self.home is not None:
-            self.panel.setGeometry(self.home)
-            self.home = None
+        panel, self.panel = self.panel, None
+        if panel is not None:
+            self.window_dock.take_back()
+            panel.setGeometry(self.home)
 
 
 class OnScreenKeyboard(QObject):
-    """Shows the keyboard when a text field is touched, where that field is (the window, or the
+    """Shows the keyboard when a text field is touched, where that field is (the window, or a
     panel over it); follows the focus from field to field of one window, and hides the keyboard
     when the focus goes anywhere else. Off in the screen settings, it never shows."""
 
     def __init__(self, dock: WindowDock, settings: Callable[[], ScreenSettings]) -> None:
         super().__init__(dock)
         self.dock = dock
+        self.panels = PanelDock(dock)
         self.settings = settings
         self.shown: WindowDock | PanelDock | None = None
+        dock.keyboard.hide_requested.connect(self.hide)
         application = QApplication.instance()
         assert isinstance(application, QApplication)
         application.focusChanged.connect(self._focus_changed)
@@ -372,14 +386,14 @@ class OnScreenKeyboard(QObject):
         if self.dock.holds(field):
             return self.dock
         panel = field.window()
-        if not isinstance(panel, QDialog):
-            return None
-        dock = panel.findChild(PanelDock, options=Qt.FindChildOption.FindDirectChildrenOnly)
-        if dock is None:
-            dock = PanelDock(panel)
-            dock.destroyed.connect(partial(self._forget, dock))
-        return dock
+        if isinstance(panel, QDialog) and _over(panel, self.dock.window()):
+            return self.panels
+        return None
 
-    def _forget(self, dock: PanelDock) -> None:
-        if self.shown is dock:
-            self.shown = None
+
+def _over(panel: QWidget, window: QWidget) -> bool:
+    """Whether `panel` was opened over `window` (or over a panel over it)."""
+    beneath = panel.parentWidget()
+    while beneath is not None and beneath is not window:
+        beneath = beneath.parentWidget()
+    return beneath is window

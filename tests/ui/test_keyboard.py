@@ -47,6 +47,7 @@ def test_a_customer_typed_in_a_panel_then_found_by_history(driver: Driver) -> No
     driver.tap("kb-enter")  # the last field answers the panel
     driver.settle()
     assert driver.keyboard() is None
+    assert keyboard.parentWidget() is driver.window.centralWidget()  # lent, given back
     assert driver.order()["customer_account"] == "Zoé Lefèvre"
     assert driver.order()["public_note"] == "Sans sel : 2 @ 12h"
     sold = pay_in_cash(driver)
@@ -72,6 +73,8 @@ def test_a_customer_typed_in_a_panel_then_found_by_history(driver: Driver) -> No
     table = driver.window.page("history").table
     driver.qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     assert table.hasFocus() and driver.keyboard() is None  # the focus left the text fields
+    driver.touch("history-day")
+    assert driver.buttons("kb-1")  # a day opens the keys on their digits
 
 
 def test_a_scanner_reads_with_the_keys_shown_or_hidden(driver: Driver) -> None:
@@ -165,8 +168,7 @@ def test_enrolled_from_the_on_screen_keyboard(
         for _ in server.text():
             driver.tap("kb-backspace")
         driver.type_on_screen(proxy.url)
-        driver.tap("kb-enter")  # on to the code
-        driver.tap("kb-page-letters")
+        driver.tap("kb-enter")  # on to the code, the keys back on their letters
         driver.tap("kb-shift")
         driver.tap("kb-shift")  # capitals, locked
         driver.type_on_screen(code)

@@ -1,6 +1,7 @@
-"""Every main screen, a manager's and an accountant's, with their panels, at 1024 x 768 and at
-1920 x 1080, in French and in English, kept as screenshots (to look at for clipped text, overlaps
-and small targets); and no visible text without its French translation."""
+"""Every main screen, a manager's and an accountant's, with their panels and the on-screen
+keyboard's pages, at 1024 x 768 and at 1920 x 1080, in French and in English, kept as screenshots
+(to look at for clipped text, overlaps and small targets); and no visible text without its French
+translation."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from tests.sync.servers import Site
 from tests.ui.conftest import make_driver
 from tests.ui.driver import Driver
 from tests.ui.test_reports import today_of
+from ui.qt import QPushButton
+from ui.widgets import TOUCH
 
 SIZES = {"": (1024, 768), "-fhd": (1920, 1080)}
 
@@ -31,6 +34,13 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     driver.tap("register-open")
     driver.sell("croissant", "creme", "jambon-beurre", "eau")
     shots.append(driver.shot(folder, f"{language}-sale"))
+    driver.touch("sale-search")
+    shots.append(driver.shot(folder, f"{language}-keyboard-search"))
+    driver.tap("kb-hide")
+    driver.tap("key-details")
+    driver.touch("field-0")
+    shots.append(driver.shot(folder, f"{language}-keyboard-panel"))
+    driver.close_panels()
     driver.tap("sale-pay")
     driver.on("payment")
     driver.settle()
@@ -51,6 +61,7 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
         driver.settle()
         shots.append(driver.shot(folder, f"{language}-{name}"))
         if name == "history":
+            shots += keyboard_pages(driver, folder, language)
             driver.tap("history-register")
             shots.append(driver.shot(folder, f"{language}-history-registers"))
             driver.close_panels()
@@ -66,6 +77,31 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     driver.tap("nav-lock")
     driver.on("lock")
     shots.append(driver.shot(folder, f"{language}-lock"))
+    return shots
+
+
+def keyboard_pages(driver: Driver, folder: Path, language: str) -> list[Path]:
+    """The on-screen keyboard's pages over history, each key a finger's size with its whole
+    label (a key's border and padding take 8 px on each side)."""
+    driver.touch("history-customer")
+    shots = []
+    for page, taps in (
+        ("letters", ()),
+        ("capitals", ("kb-shift",)),
+        ("symbols", ("kb-page-symbols",)),
+        ("accents", ("kb-page-accents", "kb-shift")),
+    ):
+        for tap in taps:
+            driver.tap(tap)
+        keyboard = driver.keyboard()
+        assert keyboard is not None
+        for key in keyboard.findChildren(QPushButton):
+            if key.isVisible():
+                assert key.width() >= TOUCH and key.height() >= TOUCH, key.objectName()
+                text = key.text().replace("&&", "&")
+                assert key.fontMetrics().horizontalAdvance(text) <= key.width() - 16, text
+        shots.append(driver.shot(folder, f"{language}-keyboard-{page}"))
+    driver.tap("kb-hide")
     return shots
 
 
@@ -127,6 +163,10 @@ def test_first_run_screen(qtbot: QtBot, tmp_path: Path, screenshots: Path) -> No
     try:
         driver.on("setup")
         driver.shot(screenshots, "fr-setup")
+        for name in ("setup-server", "setup-printer-device"):  # the lowest slides up
+            driver.touch(name)
+            driver.shot(screenshots, f"fr-{name}-keyboard")
+        driver.tap("kb-hide")
         driver.tap("setup-test-page")
         driver.settle()
         paper = driver.last_paper("test")

@@ -14,7 +14,7 @@ from till.money import format_amount, format_quantity, from_json_amount, from_js
 from till.order import MULTIPLICATION_SIGN
 from till.timestamps import to_utc_iso
 from ui.i18n import tr
-from ui.qt import QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout
+from ui.qt import QGridLayout, QHBoxLayout, QLineEdit, Qt, QVBoxLayout
 from ui.screens.base import Screen
 from ui.screens.payment import print_receipt
 from ui.tickets import OnlineTicket
@@ -69,6 +69,7 @@ class HistoryScreen(Screen):
         self.chosen: dict[str, Any] | None = None
         self.number = self._edit("history-number", tr("Number (T00000012)"))
         self.day = self._edit("history-day", tr("Day (21/11/2026)"))
+        self.day.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)  # keys open on digits
         self.customer = self._edit("history-customer", tr("Customer"))
         self.registers: dict[str, str] = {}
         self.register: str | None = None

@@ -11,7 +11,7 @@ from till.errors import TillError
 from ui import documents
 from ui.i18n import tr
 from ui.printer import PRINTER_KINDS, PrinterService, Printout, profile_for
-from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QLineEdit, QVBoxLayout
+from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QLineEdit, Qt, QVBoxLayout
 from ui.screens.base import Screen
 from ui.settings import LANGUAGES, PrinterChoice
 from ui.widgets import TOUCH, button, enter_moves_on, label
@@ -51,6 +51,7 @@ class SetupScreen(Screen):
             f"{printer.host}:{printer.port}" if printer.host else "", "setup-printer-address"
         )
         self.address.setPlaceholderText(tr("host:port, or USB vendor:product (04b8:0202)"))
+        self.address.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)  # mostly digits
         self.device = _edit(printer.device, "setup-printer-device", "/dev/ttyUSB0")
         self.kinds = QButtonGroup(self)
         kinds_row = QHBoxLayout()
@@ -77,7 +78,6 @@ class SetupScreen(Screen):
 
         self.keyboards = QButtonGroup(self)
         keyboard_row = QHBoxLayout()
-        keyboard_row.addWidget(label(tr("On-screen keyboard")), 1)
         for shown, text in ((True, tr("On")), (False, tr("Off: this till has a keyboard"))):
             choice = button(
                 text,
@@ -88,7 +88,7 @@ class SetupScreen(Screen):
             choice.setCheckable(True)
             choice.setChecked(shown == settings.on_screen_keyboard)
             self.keyboards.addButton(choice)
-            keyboard_row.addWidget(choice, 1)
+            keyboard_row.addWidget(choice)
         enter_moves_on([self.server, self.code])
 
         form = QGridLayout()
@@ -107,10 +107,11 @@ class SetupScreen(Screen):
         layout.addWidget(label(tr("Setting up this till"), kind="title"))
         layout.addWidget(label(tr("Language")))
         layout.addLayout(languages_row)
+        layout.addWidget(label(tr("On-screen keyboard")))
+        layout.addLayout(keyboard_row)
         layout.addLayout(form)
         layout.addWidget(label(tr("Printer")))
         layout.addLayout(kinds_row)
-        layout.addLayout(keyboard_row)
         layout.addStretch(1)
         actions = QHBoxLayout()
         actions.addWidget(button(tr("Print a test page"), self.test_page, name="setup-test-page"))
