@@ -40,6 +40,7 @@ from ui.widgets import TOUCH, button
 KEY_HEIGHT = 56
 # A row is 20 half keys wide: a letter takes two, so that a row of nine is centred under ten.
 COLUMNS = 20
+SIDE = 3  # shift and back-space, at either end of the third row
 GAP = 8  # kept between the field typed into and the keys
 
 LETTERS = {
@@ -138,11 +139,11 @@ class Keyboard(QWidget):
             shift = self._key("⇧", self._shift, "kb-shift")
             shift.setCheckable(True)
             self.shift_keys.append(shift)
-            grid.addWidget(shift, 2, 0, 1, 3)
-        self._chars(grid, 2, third, 3 + (14 - 2 * len(third)) // 2)
+            grid.addWidget(shift, 2, 0, 1, SIDE)
+        self._chars(grid, 2, third, SIDE + (COLUMNS - 2 * SIDE - 2 * len(third)) // 2)
         backspace = self._key("⌫", partial(self._send, Qt.Key.Key_Backspace), "kb-backspace")
         backspace.setAutoRepeat(True)
-        grid.addWidget(backspace, 2, 17, 1, 3)
+        grid.addWidget(backspace, 2, COLUMNS - SIDE, 1, SIDE)
         to_first, to_second = PAGE_KEYS[page]
         bottom = [
             (self._page_key(to_first), 3),
