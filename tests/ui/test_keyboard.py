@@ -1,8 +1,9 @@
 """The on-screen keyboard, tapped like a finger would, against the real server on loopback: the
 customer of a ticket typed in its panel (a capital, accents, a symbol, a back-space) and found
 again by history's search on Enter; the first run's server address and enrollment code typed on
-it; the layout of the screen's language; the keys never over the field typed into; a scanner
-that keeps reading; and a till with a real keyboard that turns it off."""
+it; the layout of the screen's language; the keys never over the field typed into; a field's own
+checks (an input mask) and signals as with a real keyboard; a scanner that keeps reading; and a
+till with a real keyboard that turns it off."""
 
 from __future__ import annotations
 
@@ -16,7 +17,16 @@ from tests.ui.conftest import make_driver
 from tests.ui.driver import Driver
 from tests.ui.test_sale import pay_in_cash
 from ui.keyboard import Keyboard, OnScreenKeyboard, WindowDock
-from ui.qt import QApplication, QLineEdit, QMainWindow, QPoint, Qt, QVBoxLayout, QWidget
+from ui.qt import (
+    QApplication,
+    QLineEdit,
+    QMainWindow,
+    QPoint,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
 from ui.settings import ScreenSettings, load
 
 DEAD_SERVER = "http://127.0.0.1:9"
@@ -131,15 +141,9 @@ def test_the_keys_never_cover_the_field(qtbot: QtBot, tmp_path: Path) -> None:
         driver.close()
 
 
-def test_a_field_low_in_the_window_slides_up_above_the_keys(qtbot: QtBot) -> None:
-    """A content that cannot give up enough height for the keys slides up instead."""
-    content = QWidget()
-    column = QVBoxLayout(content)
-    tall = QWidget()
-    tall.setMinimumHeight(640)
-    column.addWidget(tall)
-    low = QLineEdit()
-    column.addWidget(low)
+def bare_window(qtbot: QtBot, content: QWidget) -> tuple[QMainWindow, WindowDock]:
+    """`content` in a window of its own with the on-screen keyboard, active as a till's is (the
+    window is the caller's to keep)."""
     dock = WindowDock(content)
     window = QMainWindow()
     window.setCentralWidget(dock)
@@ -149,11 +153,45 @@ def test_a_field_low_in_the_window_slides_up_above_the_keys(qtbot: QtBot) -> Non
     window.show()
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
+    return window, dock
+
+
+def tap_key(qtbot: QtBot, dock: WindowDock, name: str) -> None:
+    [key] = [key for key in dock.keyboard.findChildren(QPushButton, name) if key.isVisible()]
+    qtbot.mouseClick(key, Qt.MouseButton.LeftButton)
+
+
+def test_a_field_low_in_the_window_slides_up_above_the_keys(qtbot: QtBot) -> None:
+    """A content that cannot give up enough height for the keys slides up instead."""
+    content = QWidget()
+    column = QVBoxLayout(content)
+    tall = QWidget()
+    tall.setMinimumHeight(640)
+    column.addWidget(tall)
+    low = QLineEdit()
+    column.addWidget(low)
+    _window, dock = bare_window(qtbot, content)
     qtbot.mouseClick(low, Qt.MouseButton.LeftButton)
     assert not dock.keyboard.isHidden() and below(low, dock.keyboard)
     assert content.y() < 0
-    qtbot.mouseClick(dock.keyboard.findChild(QWidget, "kb-hide"), Qt.MouseButton.LeftButton)
+    tap_key(qtbot, dock, "kb-hide")
     assert dock.keyboard.isHidden() and content.y() == 0 and low.hasFocus()
+
+
+def test_keys_go_through_the_fields_own_checks(qtbot: QtBot) -> None:
+    """What a field refuses from a keyboard it refuses from the keys; what it says it says."""
+    content = QWidget()
+    day = QLineEdit()
+    day.setInputMask("99/99/9999")
+    QVBoxLayout(content).addWidget(day)
+    _window, dock = bare_window(qtbot, content)
+    edited: list[str] = []
+    day.textEdited.connect(edited.append)
+    qtbot.mouseClick(day, Qt.MouseButton.LeftButton)
+    day.home(False)
+    for key in ("kb-page-symbols", "kb-2", "kb-@", "kb-1", "kb-1", "kb-2"):
+        tap_key(qtbot, dock, key)
+    assert day.text() == "21/12/" and edited[-1] == "21/12/"
 
 
 def test_enrolled_from_the_on_screen_keyboard(
