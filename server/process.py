@@ -5,6 +5,7 @@ an enrollment code. For the demo, the benchmarks and the tests that need real se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -84,9 +85,38 @@ def demo_enrollment_code(env: Mapping[str, str]) -> str:
     return found.group(1)
 
 
+def _serves(pid: int, data_dir: str) -> bool:
+    """Whether process `pid` is alive and a server of `data_dir` (read from its environment where
+    the system shows it, /proc; elsewhere nothing is taken for granted: a pid may be reused)."""
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return False
+    return f"TILL_DATA_DIR={data_dir}".encode() in environ.split(b"\0")
+
+
+def stop_left_over(pid_file: Path, data_dir: str) -> bool:
+    """Stop the server a pid file names, left running by a launcher that was killed before it
+    could stop it (kill -9 spares the children); whether there was one."""
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return False
+    pid_file.unlink(missing_ok=True)
+    if not hasattr(os, "killpg") or not _serves(pid, data_dir):
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGTERM)  # its own group: its workers go too
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _serves(pid, data_dir):
+        time.sleep(0.05)
+    return True
+
+
 class ServerProcess:
     """`till-server serve` on a loopback port (a free one unless given), logging into a file, in
-    a process group of its own with its workers."""
+    a process group of its own with its workers; its pid in `pid_file` while it runs, if given,
+    so that a later start stops one left over."""
 
     def __init__(
         self,
@@ -95,11 +125,13 @@ class ServerProcess:
         *,
         port: int | None = None,
         workers: int = 1,
+        pid_file: Path | None = None,
     ) -> None:
         self.env = dict(env)
         self.log = log
         self.workers = workers
         self.port = port or free_port()
+        self.pid_file = pid_file
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -108,6 +140,8 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start (or start again, on the same port) and wait until `/health` answers."""
+        if self.pid_file is not None:
+            stop_left_over(self.pid_file, self.env.get("TILL_DATA_DIR", ""))
         if port_in_use(self.port):
             raise ServerError(
                 f"the port {self.port} of {HOST} is already in use by another program"
@@ -122,6 +156,8 @@ class ServerProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its workers go with it when it is stopped
             )
+        if self.pid_file is not None:
+            self.pid_file.write_text(f"{self.process.pid}\n")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status = self.process.poll()
@@ -172,3 +208,5 @@ class ServerProcess:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.kill()
+        if self.pid_file is not None:
+            self.pid_file.unlink(missing_ok=True)

@@ -77,7 +77,9 @@ def prepare(folder: Path = FOLDER, port: int | None = None) -> Demo:
         # chain that seems rolled back. Both start afresh.
         shutil.rmtree(till_folder)
     env = environment(server_folder)
-    server = ServerProcess(env, server_folder / "server.log", port=port)
+    server = ServerProcess(
+        env, server_folder / "server.log", port=port, pid_file=server_folder / "server.pid"
+    )
     till = till_settings(till_folder, server.url)
     screen = load(till_folder)
     enrolled = _carry_enrollment(credentials_for(till), screen.server, server.url)
