@@ -53,6 +53,7 @@ class SetupScreen(Screen):
         self.address.setPlaceholderText(tr("host:port, or USB vendor:product (04b8:0202)"))
         self.address.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)  # mostly digits
         self.device = _edit(printer.device, "setup-printer-device", "/dev/ttyUSB0")
+        enter_moves_on([self.server, self.code])
         self.kinds = QButtonGroup(self)
         kinds_row = QHBoxLayout()
         for kind in PRINTER_KINDS:
@@ -89,7 +90,6 @@ class SetupScreen(Screen):
             choice.setChecked(shown == settings.on_screen_keyboard)
             self.keyboards.addButton(choice)
             keyboard_row.addWidget(choice)
-        enter_moves_on([self.server, self.code])
 
         form = QGridLayout()
         form.setVerticalSpacing(10)
