@@ -66,6 +66,10 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime}
 
 
+def _lower(text: str | None) -> str | None:
+    return None if text is None else text.lower()
+
+
 def _sqlite_engine(url: str, begin: str, **options: Any) -> Engine:
     engine = create_engine(
         url, connect_args={"timeout": SQLITE_BUSY_MS / 1000}, hide_parameters=True, **options
@@ -85,6 +89,9 @@ def _sqlite_engine(url: str, begin: str, **options: Any) -> Engine:
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
+        # SQLite's own lower() knows ASCII only: "Élodie" would not be found as "élodie", where
+        # PostgreSQL finds it. Nothing stored depends on lower() (no index, no trigger uses it).
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
