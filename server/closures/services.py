@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from server.accounts.services import WRITERS, Actor
@@ -477,12 +477,12 @@ def _last_closing(session: Session, shop_id: str, kind: ClosureKind) -> ClosureR
     ).first()
 
 
-def _combined(sealer: Sealer, kind: ClosureKind, first: str, last: str) -> Figures:
-    """The sum of the sealed closings of `kind` whose periods run from `first` to `last`."""
-    sealer.write()  # the closings just sealed are read back with the others
-    sealer.session.flush()
-    total = Figures()
-    for body in sealer.session.scalars(
+def sealed_closures(
+    session: Session, shop_id: str, *conditions: ColumnElement[bool]
+) -> Iterator[dict[str, Any]]:
+    """The sealed records of the shop's closures that meet `conditions` (on `ClosureRow`), in
+    their order on the chain."""
+    bodies = session.scalars(
         select(SealedRecordRow.body)
         .join(
             ClosureRow,
@@ -492,14 +492,25 @@ def _combined(sealer: Sealer, kind: ClosureKind, first: str, last: str) -> Figur
                 SealedRecordRow.chain == "closure",
             ),
         )
-        .where(
-            ClosureRow.shop_id == sealer.shop_id,
-            ClosureRow.kind == kind,
-            ClosureRow.period >= first,
-            ClosureRow.period <= last,
-        )
+        .where(ClosureRow.shop_id == shop_id, *conditions)
+        .order_by(ClosureRow.seq)
+    )
+    return (orjson.loads(body) for body in bodies)
+
+
+def _combined(sealer: Sealer, kind: ClosureKind, first: str, last: str) -> Figures:
+    """The sum of the sealed closings of `kind` whose periods run from `first` to `last`."""
+    sealer.write()  # the closings just sealed are read back with the others
+    sealer.session.flush()
+    total = Figures()
+    for body in sealed_closures(
+        sealer.session,
+        sealer.shop_id,
+        ClosureRow.kind == kind,
+        ClosureRow.period >= first,
+        ClosureRow.period <= last,
     ):
-        total.merge(Figures.from_json(orjson.loads(body)))
+        total.merge(Figures.from_json(body))
     return total
 
 

@@ -22,18 +22,17 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
-import orjson
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.accounts.models import User
 from server.archives.services import Period
 from server.catalog.models import Article, Department, PaymentModeRow
 from server.closures.models import ClosureKind, ClosureRow
+from server.closures.services import sealed_closures
 from server.exports.chart import Chart, rate_label
 from server.exports.services import PaidOrder, paid_orders
 from server.reports.records import Scope
-from server.sealing.models import SealedRecordRow
 from server.shops.models import Register, Shop
 from till.fiscal.perimeter import current_fingerprint
 from till.money import from_json_amount, parse_rate, to_json_amount, to_json_rate
@@ -195,26 +194,18 @@ class _Zs:
 def _register_zs(
     session: Session, shop_id: str, register_id: str, start: datetime, end: datetime
 ) -> _Zs:
-    bodies = session.scalars(
-        select(SealedRecordRow.body)
-        .join(
-            ClosureRow,
-            and_(
-                ClosureRow.shop_id == SealedRecordRow.shop_id,
-                ClosureRow.seq == SealedRecordRow.seq,
-                SealedRecordRow.chain == "closure",
-            ),
+    return _Zs(
+        list(
+            sealed_closures(
+                session,
+                shop_id,
+                ClosureRow.kind == ClosureKind.REGISTER,
+                ClosureRow.register_id == register_id,
+                ClosureRow.closed_at >= start,
+                ClosureRow.closed_at < end,
+            )
         )
-        .where(
-            ClosureRow.shop_id == shop_id,
-            ClosureRow.kind == ClosureKind.REGISTER,
-            ClosureRow.register_id == register_id,
-            ClosureRow.closed_at >= start,
-            ClosureRow.closed_at < end,
-        )
-        .order_by(ClosureRow.seq)
     )
-    return _Zs([orjson.loads(body) for body in bodies])
 
 
 def file_name(shop: Shop, period: Period) -> str:
