@@ -323,12 +323,19 @@ class Ticket:
 
     # ------------------------------------------------------------------------ validation
 
+    def _settled(self, what: str) -> None:
+        """Refuses `what` while changes wait to be sent. A change already answered may still be
+        finishing on the sender (the screen shows it done, from the sender's own event): that
+        moment is waited for, not refused."""
+        with self._condition:
+            self._condition.wait_for(lambda: bool(self._queue) or not self._in_flight)
+            if self._queue:
+                raise ChangesPending(what)
+
     def validate(self) -> Validated:
         """Number and seal the order: only once the ticket is the server's version. Sent again
         after a failure, it carries the same key, so the order is never validated twice."""
-        with self._condition:
-            if self._queue or self._in_flight:
-                raise ChangesPending("validating")
+        self._settled("validating")
         if self._out_of_step:
             self.refresh()
         answer = self._client.call("POST", f"/orders/{self.id}/validate", key=self._validate_key)
@@ -351,9 +358,7 @@ class Ticket:
 
     def cancel(self) -> None:
         """Cancel the open order on the server (it has no payment)."""
-        with self._condition:
-            if self._queue or self._in_flight:
-                raise ChangesPending("cancelling")
+        self._settled("cancelling")
         answer = self._client.call("POST", f"/orders/{self.id}/cancel")
         with self._condition:
             self._order = answer.body

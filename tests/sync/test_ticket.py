@@ -5,6 +5,8 @@ change to be acknowledged, and a change that got no answer makes the ticket read
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -160,3 +162,23 @@ def test_opening_again_after_a_lost_answer_gives_the_same_order(
     assert site.orders(shop_id) == 1
     assert proxy.exchanges[-1].replayed and ticket.order["table"] == "5"
     assert till.new_ticket(table="5").id != ticket.id  # once answered, the next is a new one
+
+
+def test_validated_as_soon_as_the_screen_shows_the_last_change_done(till: TillSync) -> None:
+    """The screen learns that a change is done from the sender's own event, a moment before the
+    sender is through with it: a validation asked at once waits for that moment."""
+    ticket = till.new_ticket()
+    shown = threading.Event()
+
+    def slow_screen(event: Any) -> None:
+        paid = isinstance(event, TicketChanged) and bool(event.order["payments"])
+        if paid and not event.pending:
+            shown.set()
+            time.sleep(0.3)  # the sender is held in its event a while
+
+    ticket.submit(changes.add_line("croissant"))
+    assert ticket.wait(10)
+    till.events.subscribe(slow_screen)
+    ticket.submit(changes.add_payment("cash", ticket.order["final_price"]))
+    assert shown.wait(10)
+    assert ticket.validate().order["status"] == "validated"
