@@ -15,7 +15,7 @@ from pathlib import Path
 from ui.i18n import tr
 from ui.operations import Failure
 from ui.qt import QHBoxLayout, QListWidget, QListWidgetItem, QStandardPaths, Qt, QWidget
-from ui.widgets import ElidedLabel, Panel, button, clear, label
+from ui.widgets import ButtonPool, ElidedLabel, Panel, button, label
 
 # Where desktops mount USB sticks and memory cards.
 MEDIA = (Path("/media"), Path("/run/media"))
@@ -88,7 +88,8 @@ class FolderPanel(Panel):
         self.view: FolderView | None = None
         self.path_label = ElidedLabel(kind="path", name="folder-path")
         self.state = label("", kind="small", name="folder-state", wrap=True)
-        self.places = QHBoxLayout()
+        places = QHBoxLayout()
+        self.places = ButtonPool(lambda place, _index: places.addWidget(place), kind="choice")
         self.folders = QListWidget()
         self.folders.setObjectName("folder-list")
         self.folders.itemClicked.connect(self._tapped)
@@ -97,7 +98,7 @@ class FolderPanel(Panel):
             tr("Save here"), self._choose, kind="primary", name="folder-choose"
         )
         self.body.addWidget(self.path_label)
-        self.body.addLayout(self.places)
+        self.body.addLayout(places)
         self.body.addWidget(self.up_button)
         self.body.addWidget(self.folders, 1)
         self.body.addWidget(self.state)
@@ -120,13 +121,14 @@ class FolderPanel(Panel):
             return
         self.view = view
         self.path_label.show_text(str(view.path))
-        clear(self.places)
         places = [(tr("Home"), Path.home()), (tr("Documents"), documents_folder())]
         places += [(item.name, item) for item in view.media]
-        for index, (text, place) in enumerate(places):
-            self.places.addWidget(
-                button(text, partial(self.go, place), kind="choice", name=f"folder-place-{index}")
-            )
+        self.places.show(
+            [
+                (text, f"folder-place-{index}", partial(self.go, place))
+                for index, (text, place) in enumerate(places)
+            ]
+        )
         self.folders.clear()
         for folder in view.folders:
             item = QListWidgetItem(folder.name)

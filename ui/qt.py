@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import (
+    QChildEvent,
     QCoreApplication,
     QDate,
     QEvent,
@@ -63,6 +64,7 @@ __all__ = [
     "QApplication",
     "QButtonGroup",
     "QCalendarWidget",
+    "QChildEvent",
     "QComboBox",
     "QCoreApplication",
     "QDate",

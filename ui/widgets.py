@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from ui.i18n import tr
@@ -23,9 +24,11 @@ from ui.qt import (
     QLabel,
     QLineEdit,
     QLocale,
+    QPixmap,
     QPushButton,
     QResizeEvent,
     QScrollArea,
+    QSize,
     QSizePolicy,
     Qt,
     QTableWidget,
@@ -79,12 +82,56 @@ def restyle(widget: QWidget, kind: str) -> None:
     style.polish(widget)
 
 
-def clear(layout: QGridLayout | QVBoxLayout | QHBoxLayout) -> None:
-    while layout.count():
-        item = layout.takeAt(0)
-        widget = item.widget() if item is not None else None
-        if widget is not None:
-            widget.deleteLater()
+Entry = tuple[str, str, Callable[[], None]]  # a pooled button's text, object name and action
+
+
+class ButtonPool:
+    """Buttons made the first time they are needed, then kept and shown again with other texts
+    and actions: a till shows the same few buttons over and over (quick amounts, payment rows,
+    products, users). Making them again each time costs work and memory, and taking a widget
+    out of its layout leaves Qt's layout item behind for good (some 100 bytes each time).
+
+    `place` puts a new button in its layout (at its index); `setup` prepares it once."""
+
+    def __init__(
+        self,
+        place: Callable[[QPushButton, int], None],
+        *,
+        kind: str = "",
+        height: int = 56,
+        setup: Callable[[QPushButton], None] | None = None,
+    ) -> None:
+        self.place = place
+        self.kind = kind
+        self.height = height
+        self.setup = setup
+        self.buttons: list[QPushButton] = []
+        self._actions: list[Callable[[], None]] = []
+
+    def show(self, entries: Sequence[Entry]) -> list[QPushButton]:
+        """The first buttons showing `entries`, in order; the others hidden (and nameless, so
+        that nothing finds them by a name they no longer stand for)."""
+        for index, (text, name, action) in enumerate(entries):
+            if index == len(self.buttons):
+                made = button("", partial(self._tapped, index), kind=self.kind, height=self.height)
+                if self.setup is not None:
+                    self.setup(made)
+                self.buttons.append(made)
+                self._actions.append(action)
+                self.place(made, index)
+            elif self.buttons[index].isHidden():
+                self.buttons[index].show()
+            shown = self.buttons[index]
+            shown.setText(text)
+            shown.setObjectName(name)
+            self._actions[index] = action
+        for spare in self.buttons[len(entries) :]:
+            spare.hide()
+            spare.setObjectName("")
+        return self.buttons[: len(entries)]
+
+    def _tapped(self, index: int) -> None:
+        self._actions[index]()
 
 
 class Keypad(QWidget):
@@ -183,6 +230,71 @@ class Panel(QDialog):
         for item in buttons:
             row.addWidget(item)
         self.body.addLayout(row)
+
+
+class PaperView(QScrollArea):
+    """A printout's picture as wide as the view and never wider than the paper itself: it
+    scrolls up and down only, and is never blurred by enlarging."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original = QPixmap()
+        self.picture = QLabel()
+        self.picture.setObjectName("preview-image")
+        self.picture.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.setWidget(self.picture)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there: a bar that came and went would change the width the picture fits.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+
+    def show_paper(self, path: Path) -> None:
+        self.original = QPixmap(str(path))
+        self._fit()
+        self.verticalScrollBar().setValue(0)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.viewport().width()
+        if self.original.isNull() or width <= 0:
+            return
+        if self.original.width() <= width:
+            self.picture.setPixmap(self.original)
+        else:
+            self.picture.setPixmap(
+                self.original.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+            )
+
+
+class PreviewPanel(Panel):
+    """The paper on screen, for a till with no printer: made once and shown again for each
+    printout (a till with no printer previews every receipt)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent, tr("Preview (no printer configured)"))
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.paper = PaperView()
+        self.paper.setObjectName("preview-paper")
+        self.body.addWidget(self.paper, 1)
+        self.buttons_row(button(tr("Close"), self.accept, kind="primary", name="preview-close"))
+
+    def show_paper(self, path: Path, room: QSize) -> None:
+        """Shows the paper at `path` within `room` (the window's size): as wide as the paper and
+        its scroll bar (a finger wide) when there is room for it, and as tall as there is."""
+        self.paper.show_paper(path)
+        self.paper.setMinimumSize(
+            min(
+                self.paper.original.width() + TOUCH + 2 * self.paper.frameWidth(), room.width() - 96
+            ),
+            max(300, room.height() - 240),
+        )
+        self.adjustSize()
+        if not self.isVisible():
+            self.answered = False
+            self.open()
 
 
 def ask(
@@ -333,6 +445,12 @@ class ChoiceRow(QWidget):
         self.area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.area.setFixedHeight(height)
+        self.choices = ButtonPool(
+            lambda choice, _index: self.row.addWidget(choice),
+            kind="choice",
+            height=height,
+            setup=self._choice,
+        )
         self.back = button("◀", partial(self._turn, -1), kind="arrow", name=f"{name}-back")
         self.forward = button("▶", partial(self._turn, 1), kind="arrow", name=f"{name}-forward")
         layout = QHBoxLayout(self)
@@ -350,25 +468,24 @@ class ChoiceRow(QWidget):
 
     def set_choices(self, choices: Sequence[tuple[Any, str]], current: Any) -> None:
         """`choices`: (key, text); the key of the one chosen is emitted by `chosen`."""
-        for item in self.group.buttons():
-            self.group.removeButton(item)
-        clear(self.row)
-        self.buttons = {}
-        for key, text in choices:
-            choice = button(
-                text,
-                partial(self._tapped, key),
-                kind="choice",
-                name=f"{self.name}-{key if key is not None else 'all'}",
-                height=self.area.height(),
-            )
-            choice.setCheckable(True)
-            # As wide as its text at least: the row scrolls rather than cut a name.
-            choice.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
-            self.group.addButton(choice)
-            self.row.addWidget(choice)
-            self.buttons[key] = choice
+        shown = self.choices.show(
+            [
+                (
+                    text,
+                    f"{self.name}-{key if key is not None else 'all'}",
+                    partial(self._tapped, key),
+                )
+                for key, text in choices
+            ]
+        )
+        self.buttons = {key: choice for (key, _text), choice in zip(choices, shown, strict=True)}
         self.show_chosen(current)
+
+    def _choice(self, choice: QPushButton) -> None:
+        choice.setCheckable(True)
+        # As wide as its text at least: the row scrolls rather than cut a name.
+        choice.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
+        self.group.addButton(choice)
 
     def show_chosen(self, key: Any) -> None:
         choice = self.buttons.get(key)

@@ -17,12 +17,9 @@ from ui.keyboard import OnScreenKeyboard, WindowDock
 from ui.printer import Printout
 from ui.qt import (
     QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QPixmap,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QStackedWidget,
     QTimer,
     QVBoxLayout,
@@ -31,8 +28,23 @@ from ui.qt import (
 from ui.screens.base import Screen
 from ui.screens.index import all_screens
 from ui.screens.login import role_name
-from ui.widgets import TOUCH, Panel, button, clear, label, restyle
+from ui.widgets import TOUCH, PreviewPanel, button, label, restyle
 
+# The navigation's entries, every role's, in the order they show (each role sees some).
+NAV = (
+    ("sale", "Sale"),
+    ("register", "Register"),
+    ("history", "History"),
+    ("closures", "Closures"),
+    ("journal", "Journal"),
+    ("verification", "Verification"),
+    ("drafts", "Drafts"),
+    ("reports", "Reports"),
+    ("help", "Help"),
+    ("training", "Training"),
+    ("lock", "Lock"),
+    ("logout", "Log out"),
+)
 NOTICE_MS = 10_000
 OFFLINE_TICK_MS = 15_000
 
@@ -113,7 +125,8 @@ class MainWindow(QMainWindow):
         for screen in all_screens(self):
             self.screens[screen.name] = screen
             self.stack.addWidget(screen)
-        self.preview_panel: Panel | None = None
+        self.preview_panel: PreviewPanel | None = None
+        self._make_nav()
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -122,6 +135,8 @@ class MainWindow(QMainWindow):
             tr("TRAINING MODE — nothing is recorded, numbered or sealed; printouts are worthless")
         )
         self.resync_bar.setFormat(tr("Re-sync: %v of %m drafts"))
+        for name, text in NAV:
+            self.nav_buttons[name].setText(tr(text))
         self.refresh_status()
 
     # ------------------------------------------------------------------------ screens
@@ -153,7 +168,7 @@ class MainWindow(QMainWindow):
 
     def logged_in(self, user: User) -> None:
         self.context.user = user
-        self._build_nav(user)
+        self._show_nav(user)
         self.refresh_status()
         if user.accountant:
             self.show_screen("history", read_only=True)
@@ -161,12 +176,12 @@ class MainWindow(QMainWindow):
             self.show_screen("register", then_sell=True)
 
     def lock(self) -> None:
-        self._build_nav(None)
+        self._show_nav(None)
         self.show_screen("lock")
 
     def unlocked(self) -> None:
         assert self.context.user is not None
-        self._build_nav(self.context.user)
+        self._show_nav(self.context.user)
         self.show_screen("history" if self.context.user.accountant else "sale")
 
     def log_out(self) -> None:
@@ -175,54 +190,43 @@ class MainWindow(QMainWindow):
         self.context.user = None
         self.context.training = False
         self.notice.hide()  # what the screen said was for the one leaving
-        self._build_nav(None)
+        self._show_nav(None)
         self.refresh_status()
         if sync is not None:
             self.context.ops.run(sync.log_out)
         self.show_screen("login")
 
-    def _build_nav(self, user: User | None) -> None:
-        clear(self.nav)
-        self.nav_buttons = {}
-        if user is None:
-            return
-        if user.accountant:
-            entries = [
-                ("history", tr("History")),
-                ("closures", tr("Closures")),
-                ("journal", tr("Journal")),
-                ("verification", tr("Verification")),
-                ("reports", tr("Reports")),
-                ("help", tr("Help")),
-            ]
-        else:
-            entries = [
-                ("sale", tr("Sale")),
-                ("register", tr("Register")),
-                ("history", tr("History")),
-                ("drafts", tr("Drafts")),
-                *([("reports", tr("Reports"))] if user.manager else []),
-                ("help", tr("Help")),
-            ]
-        for name, text in entries:
-            nav_button = button(text, partial(self._go, name), kind="nav", name=f"nav-{name}")
-            nav_button.setCheckable(True)
+    def _make_nav(self) -> None:
+        """Every role's entries, made once: a log-in, a lock and a change of user show the ones
+        of the user's role (a till changes hands many times a day)."""
+        # Training, lock and log-out act at once; the others lead to a screen (and stay lit).
+        actions = {"training": self.toggle_training, "lock": self.lock, "logout": self.log_out}
+        for name, _text in NAV:
+            action = actions.get(name)
+            nav_button = button(
+                "",
+                action or partial(self._go, name),
+                kind="nav",
+                name=f"nav-{name}",
+                height=TOUCH if action else 56,
+            )
+            nav_button.setCheckable(name not in ("lock", "logout"))
+            nav_button.hide()
             self.nav.addWidget(nav_button)
             self.nav_buttons[name] = nav_button
-        if not user.accountant:
-            training = button(
-                tr("Training"), self.toggle_training, kind="nav", name="nav-training", height=TOUCH
-            )
-            training.setCheckable(True)
-            training.setChecked(self.context.training)
-            self.nav.addWidget(training)
-            self.nav_buttons["training"] = training
-            self.nav.addWidget(
-                button(tr("Lock"), self.lock, kind="nav", name="nav-lock", height=TOUCH)
-            )
-        self.nav.addWidget(
-            button(tr("Log out"), self.log_out, kind="nav", name="nav-logout", height=TOUCH)
-        )
+
+    def _show_nav(self, user: User | None) -> None:
+        if user is None:
+            shown: set[str] = set()
+        elif user.accountant:
+            shown = {"history", "closures", "journal", "verification", "reports", "help", "logout"}
+        else:
+            shown = {"sale", "register", "history", "drafts", "help", "training", "lock", "logout"}
+            if user.manager:
+                shown |= {"reports"}
+        for name, nav_button in self.nav_buttons.items():
+            nav_button.setVisible(name in shown)
+        self.nav_buttons["training"].setChecked(self.context.training)
 
     def _go(self, name: str) -> None:
         read_only = bool(self.context.user and self.context.user.accountant)
@@ -233,8 +237,7 @@ class MainWindow(QMainWindow):
         self.context.training = not self.context.training
         self.page("sale").training_changed()
         self.refresh_status()
-        if "training" in self.nav_buttons:
-            self.nav_buttons["training"].setChecked(self.context.training)
+        self.nav_buttons["training"].setChecked(self.context.training)
         self.show_screen("sale")
 
     # ------------------------------------------------------------------------ state
@@ -300,17 +303,9 @@ class MainWindow(QMainWindow):
         if printout.preview is None:
             self.notify(tr("Printed."), error=False)
             return
-        panel = Panel(self, tr("Preview (no printer configured)"))
-        picture = QLabel()
-        picture.setObjectName("preview-image")
-        picture.setPixmap(QPixmap(str(printout.preview)))
-        scroll = QScrollArea()
-        scroll.setWidget(picture)
-        scroll.setMinimumSize(620, 520)
-        panel.body.addWidget(scroll, 1)
-        panel.buttons_row(button(tr("Close"), panel.accept, kind="primary", name="preview-close"))
-        panel.open()
-        self.preview_panel = panel
+        if self.preview_panel is None:
+            self.preview_panel = PreviewPanel(self)
+        self.preview_panel.show_paper(printout.preview, self.size())
 
     # ------------------------------------------------------------------------ language
 
@@ -323,11 +318,14 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(screen)
             screen.deleteLater()
         self.screens = {}
+        if self.preview_panel is not None:
+            self.preview_panel.deleteLater()
+            self.preview_panel = None
         for screen in all_screens(self):
             self.screens[screen.name] = screen
             self.stack.addWidget(screen)
         self.retranslate()
-        self._build_nav(self.context.user if current not in ("login", "lock", "setup") else None)
+        self._show_nav(self.context.user if current not in ("login", "lock", "setup") else None)
         self.show_screen(current or "setup")
 
     # ------------------------------------------------------------------------ messages

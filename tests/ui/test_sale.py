@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.sync.servers import Site
 from tests.ui.driver import Driver
-from ui.qt import Qt
+from ui.qt import QApplication, QChildEvent, QEvent, QObject, Qt
 
 
 def test_open_sell_with_a_split_payment_and_print(driver: Driver, site: Site, shop_id: str) -> None:
@@ -164,3 +164,52 @@ def test_training_mode_seals_nothing(driver: Driver, site: Site, shop_id: str) -
     assert paper.count("MODE ÉCOLE") >= 3 and "SANS VALEUR" in paper
     assert chain_counts(site, shop_id) == before
     assert site.orders(shop_id) == orders
+
+
+class WidgetsMade(QObject):
+    """Counts the widgets given a parent (made, or moved) anywhere in the application."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ChildAdded:
+            assert isinstance(event, QChildEvent)
+            self.count += event.child().isWidgetType()
+        return False
+
+
+def sell_paid_in_two_modes(driver: Driver) -> None:
+    """A sale of three articles, part by card, the rest in cash with a quick amount, the
+    receipt's preview closed, and the next ticket."""
+    driver.sell("croissant", "eclair", "creme")
+    driver.tap("sale-pay")
+    driver.on("payment")
+    driver.type_keys("2")
+    driver.tap("mode-card")  # a payment row, and quick amounts for the rest
+    driver.settle()
+    driver.tap("quick-1000")
+    driver.settle()
+    driver.tap("payment-validate")
+    driver.qtbot.waitUntil(lambda: driver.window.page("payment").validated is not None)
+    driver.settle()
+    assert driver.window.preview_panel is not None
+    driver.window.preview_panel.accept()
+    driver.tap("done-next")
+    driver.on("sale")
+    driver.settle()
+
+
+def test_a_sale_makes_no_widget(driver: Driver, qapp: QApplication) -> None:
+    """The screens of a sale show again the widgets they made before: widgets made and thrown
+    away at every sale cost work, and memory for good once taken out of their layout."""
+    driver.log_in("u-karim")
+    sell_paid_in_two_modes(driver)  # every screen, panel and button of such a sale made once
+    made = WidgetsMade()
+    qapp.installEventFilter(made)
+    try:
+        sell_paid_in_two_modes(driver)
+    finally:
+        qapp.removeEventFilter(made)
+    assert made.count == 0

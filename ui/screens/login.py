@@ -8,9 +8,9 @@ from typing import Any
 
 from ui.context import User
 from ui.i18n import tr
-from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from ui.qt import QButtonGroup, QGridLayout, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from ui.screens.base import Screen
-from ui.widgets import Keypad, button, clear, label
+from ui.widgets import ButtonPool, Keypad, button, label
 
 ROLE_NAMES = {
     "cashier": "cashier",
@@ -35,14 +35,20 @@ class LoginScreen(Screen):
         self.users: list[dict[str, Any]] = []
         self.chosen: dict[str, Any] | None = None
         self.group = QButtonGroup(self)
-        self.user_grid = QGridLayout()
-        self.user_grid.setSpacing(10)
+        user_grid = QGridLayout()
+        user_grid.setSpacing(10)
+        self.user_buttons = ButtonPool(
+            lambda choice, index: user_grid.addWidget(choice, index // 3, index % 3),
+            kind="user",
+            height=88,
+            setup=self._user_button,
+        )
         self.prompt = label(tr("Who are you?"), kind="title", name="login-prompt")
         self.keypad = Keypad(masked=True, decimals=False, enter_text=tr("Log in"), key_height=64)
         self.keypad.entered.connect(self.log_in)
         left = QVBoxLayout()
         left.addWidget(self.prompt)
-        left.addLayout(self.user_grid)
+        left.addLayout(user_grid)
         left.addStretch(1)
         left.addWidget(button(tr("Read the user list again"), self.entered, kind="quiet"))
         right = QVBoxLayout()
@@ -57,26 +63,32 @@ class LoginScreen(Screen):
 
     def entered(self, **options: Any) -> None:
         self.keypad.reset()
+        self.chosen = None
+        self.prompt.setText(tr("Who are you?"))
         sync = self.context.core
         self.run(lambda: sync.client.get("/users"), self.show_users)
 
+    def _user_button(self, choice: QPushButton) -> None:
+        choice.setCheckable(True)
+        self.group.addButton(choice)
+
     def show_users(self, users: list[dict[str, Any]]) -> None:
         self.users = [user for user in users if user.get("active", True)]
-        clear(self.user_grid)
-        for item in self.group.buttons():
-            self.group.removeButton(item)
-        for index, user in enumerate(self.users):
-            role = role_name(user["role"])
-            choice = button(
-                f"{user['name']}\n{role}",
-                partial(self.choose, user),
-                kind="user",
-                name=f"user-{user['id']}",
-                height=88,
-            )
-            choice.setCheckable(True)
-            self.group.addButton(choice)
-            self.user_grid.addWidget(choice, index // 3, index % 3)
+        # Nobody is chosen until someone taps their name (the last one to log in was).
+        self.group.setExclusive(False)
+        for choice in self.group.buttons():
+            choice.setChecked(False)
+        self.group.setExclusive(True)
+        self.user_buttons.show(
+            [
+                (
+                    f"{user['name']}\n{role_name(user['role'])}",
+                    f"user-{user['id']}",
+                    partial(self.choose, user),
+                )
+                for user in self.users
+            ]
+        )
 
     def choose(self, user: dict[str, Any]) -> None:
         self.chosen = user

@@ -12,7 +12,7 @@ from till.money import format_amount
 from ui.i18n import tr
 from ui.qt import QListWidget, QProgressBar, QVBoxLayout
 from ui.screens.base import Screen
-from ui.widgets import button, clear, label
+from ui.widgets import ButtonPool, button, label
 
 
 class DraftsScreen(Screen):
@@ -26,7 +26,8 @@ class DraftsScreen(Screen):
         self.progress = QProgressBar()
         self.progress.setObjectName("drafts-progress")
         self.progress.setFormat(tr("%v of %m drafts sent"))
-        self.imported = QVBoxLayout()
+        imported = QVBoxLayout()
+        self.imported = ButtonPool(lambda order, _index: imported.addWidget(order), height=52)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 8, 16, 8)
         layout.addWidget(self.summary)
@@ -34,7 +35,7 @@ class DraftsScreen(Screen):
         layout.addWidget(self.drafts, 1)
         layout.addWidget(self.progress)
         layout.addWidget(label(tr("Orders made from drafts, to complete and validate")))
-        layout.addLayout(self.imported)
+        layout.addLayout(imported)
         layout.addWidget(
             button(tr("Send the drafts now"), self.resync, kind="primary", name="drafts-resync")
         )
@@ -73,16 +74,16 @@ class DraftsScreen(Screen):
         self.summary.setText(
             tr("{count} draft(s) waiting for the server").format(count=len(drafts))
         )
-        clear(self.imported)
-        for index, order_id in enumerate(self.shell.imported):
-            self.imported.addWidget(
-                button(
+        self.imported.show(
+            [
+                (
                     tr("Complete order {index}").format(index=index + 1),
+                    f"imported-{index}",
                     partial(self.complete, order_id),
-                    name=f"imported-{index}",
-                    height=52,
                 )
-            )
+                for index, order_id in enumerate(self.shell.imported)
+            ]
+        )
 
     def complete(self, order_id: str) -> None:
         self.shell.imported.remove(order_id)

@@ -15,7 +15,7 @@ from ui.printer import PrinterService, Printout
 from ui.qt import QGridLayout, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 from ui.screens.base import Screen
 from ui.tickets import TRAINING, SaleTicket
-from ui.widgets import Keypad, button, clear, label
+from ui.widgets import ButtonPool, Keypad, button, label
 
 # Notes a customer hands over, for the quick cash amounts above what is due.
 QUICK_NOTES = (500, 1_000, 2_000, 5_000, 10_000)
@@ -46,10 +46,20 @@ class PaymentScreen(Screen):
         self.due = label("", kind="due", name="payment-due")
         self.paid = label("", kind="small", name="payment-paid")
         self.change_label = label("", kind="change", name="payment-change")
-        self.payments = QVBoxLayout()
-        self.modes = QGridLayout()
-        self.modes.setSpacing(8)
-        self.quick = QHBoxLayout()
+        payments = QVBoxLayout()
+        modes = QGridLayout()
+        modes.setSpacing(8)
+        quick = QHBoxLayout()
+        # Made once and shown again at each refresh: this screen is shown at every sale.
+        self.payment_rows = ButtonPool(
+            lambda row, _index: payments.addWidget(row), kind="quiet", height=48
+        )
+        self.mode_buttons = ButtonPool(
+            lambda mode, index: modes.addWidget(mode, index // 2, index % 2), kind="mode", height=64
+        )
+        self.quick_buttons = ButtonPool(
+            lambda amount, _index: quick.addWidget(amount), kind="quick"
+        )
         self.keypad = Keypad(key_height=56)
         self.validate_button = button(
             tr("Validate"), self.validate, kind="primary", name="payment-validate", height=72
@@ -58,16 +68,16 @@ class PaymentScreen(Screen):
         left.addWidget(self.due)
         left.addWidget(self.paid)
         left.addWidget(self.change_label)
-        left.addLayout(self.payments)
+        left.addLayout(payments)
         left.addStretch(1)
         left.addWidget(
             button(tr("Back to the ticket"), self.back, kind="quiet", name="payment-back")
         )
         middle = QVBoxLayout()
         middle.addWidget(label(tr("Payment mode (the amount typed, or all that is due)")))
-        middle.addLayout(self.modes)
+        middle.addLayout(modes)
         middle.addWidget(label(tr("Cash given")))
-        middle.addLayout(self.quick)
+        middle.addLayout(quick)
         middle.addStretch(1)
         middle.addWidget(self.validate_button)
         columns = QHBoxLayout(paying)
@@ -113,19 +123,12 @@ class PaymentScreen(Screen):
             self.refresh()
 
     def show_modes(self) -> None:
-        clear(self.modes)
-        for index, mode in enumerate(self.context.payment_modes()):
-            self.modes.addWidget(
-                button(
-                    mode["label"],
-                    partial(self.pay_with, mode),
-                    kind="mode",
-                    name=f"mode-{mode['code']}",
-                    height=64,
-                ),
-                index // 2,
-                index % 2,
-            )
+        self.mode_buttons.show(
+            [
+                (mode["label"], f"mode-{mode['code']}", partial(self.pay_with, mode))
+                for mode in self.context.payment_modes()
+            ]
+        )
 
     @property
     def order(self) -> dict[str, Any]:
@@ -152,31 +155,25 @@ class PaymentScreen(Screen):
         self.change_label.setText(
             tr("Change: {amount}").format(amount=format_amount(change)) if change else ""
         )
-        clear(self.payments)
-        for payment in order["payments"]:
-            row = button(
-                f"{payment.get('mode_label') or payment['mode']}  "
-                f"{format_amount(from_json_amount(payment['amount']))}   ✕",
-                partial(self.remove_payment, str(payment["id"])),
-                kind="quiet",
-                height=48,
-            )
-            self.payments.addWidget(row)
-        clear(self.quick)
-        if due > 0:
-            cash = next(
-                (mode for mode in self.context.payment_modes() if mode["gives_change"]), None
-            )
-            for amount in quick_amounts(due) if cash else []:
-                self.quick.addWidget(
-                    button(
-                        format_amount(amount),
-                        partial(self.add_payment, cash, amount),
-                        kind="quick",
-                        name=f"quick-{amount}",
-                        height=56,
-                    )
+        self.payment_rows.show(
+            [
+                (
+                    f"{payment.get('mode_label') or payment['mode']}  "
+                    f"{format_amount(from_json_amount(payment['amount']))}   ✕",
+                    f"payment-{index}",
+                    partial(self.remove_payment, str(payment["id"])),
                 )
+                for index, payment in enumerate(order["payments"])
+            ]
+        )
+        cash = next((mode for mode in self.context.payment_modes() if mode["gives_change"]), None)
+        amounts = quick_amounts(due) if cash is not None and due > 0 else []
+        self.quick_buttons.show(
+            [
+                (format_amount(amount), f"quick-{amount}", partial(self.add_payment, cash, amount))
+                for amount in amounts
+            ]
+        )
         ready = bool(order["is_fully_paid"]) and not view.pending and not self.validating
         self.validate_button.setEnabled(ready)
 

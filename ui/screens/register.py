@@ -23,7 +23,7 @@ from ui.qt import (
     Signal,
 )
 from ui.screens.base import Screen
-from ui.widgets import Keypad, button, clear, label, restyle
+from ui.widgets import ButtonPool, Keypad, button, label, restyle
 
 # French euro notes and coins, in cents (the 500 € note is no longer issued).
 NOTES = (20_000, 10_000, 5_000, 2_000, 1_000, 500)
@@ -130,24 +130,23 @@ class AmountList(QWidget):
         self.names: dict[str, str] = {}
         self.row_buttons: dict[str, QPushButton] = {}
         self.selected: str | None = None
-        self.rows = QVBoxLayout()
         self.keypad = keypad
         self.keypad.changed.connect(self._typed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self.rows)
+        rows = QVBoxLayout()
+        self.rows = ButtonPool(lambda row, _index: rows.addWidget(row), kind="count", height=48)
+        layout.addLayout(rows)
         layout.addStretch(1)
 
     def set_rows(self, rows: list[tuple[str, str]]) -> None:
-        clear(self.rows)
         self.amounts = {key: 0 for key, _ in rows}
         self.names = dict(rows)
-        self.row_buttons = {}
-        for key, _ in rows:
-            row = button("", partial(self.select, key), kind="count", height=48)
-            row.setObjectName(f"{self.prefix}-{key}")
-            self.row_buttons[key] = row
-            self.rows.addWidget(row)
+        shown = self.rows.show(
+            [("", f"{self.prefix}-{key}", partial(self.select, key)) for key, _ in rows]
+        )
+        self.row_buttons = {key: row for (key, _name), row in zip(rows, shown, strict=True)}
+        self.deselect()
         self._show()
 
     def select(self, key: str) -> None:
@@ -193,7 +192,11 @@ class RegisterScreen(Screen):
         self.pages = QStackedWidget()
 
         self.choose_page = QWidget()
-        self.choose_rows = QVBoxLayout(self.choose_page)
+        choose_rows = QVBoxLayout(self.choose_page)
+        self.register_choices = ButtonPool(
+            lambda choice, index: choose_rows.insertWidget(index, choice), kind="user", height=72
+        )
+        choose_rows.addStretch(1)
 
         self.open_page = QWidget()
         self.float_count = CashCount("float")
@@ -297,18 +300,12 @@ class RegisterScreen(Screen):
         if not mine:
             self.title.setText(tr("Which register is this till?"))
             self.info.setText("")
-            clear(self.choose_rows)
-            for item in registers:
-                self.choose_rows.addWidget(
-                    button(
-                        item["name"],
-                        partial(self.choose, item),
-                        kind="user",
-                        name=f"register-{item['id']}",
-                        height=72,
-                    )
-                )
-            self.choose_rows.addStretch(1)
+            self.register_choices.show(
+                [
+                    (item["name"], f"register-{item['id']}", partial(self.choose, item))
+                    for item in registers
+                ]
+            )
             self.pages.setCurrentWidget(self.choose_page)
             return
         self.state = mine[0]

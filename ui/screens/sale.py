@@ -41,6 +41,7 @@ from ui.qt import (
     QListWidget,
     QListWidgetItem,
     QObject,
+    QPushButton,
     QScrollArea,
     QSize,
     QSizePolicy,
@@ -59,7 +60,7 @@ from ui.tickets import (
     TicketView,
     TrainingTicket,
 )
-from ui.widgets import ChoiceRow, Keypad, Panel, button, clear, fields_panel, label
+from ui.widgets import ButtonPool, ChoiceRow, Keypad, Panel, button, fields_panel, label
 
 COLUMNS = 3
 PRODUCT_WRAP = 11  # characters per line of a product button
@@ -168,10 +169,19 @@ class SaleScreen(Screen):
         self.search.returnPressed.connect(self.search_entered)
         self.departments = ChoiceRow("department")
         self.departments.chosen.connect(self._department_chosen)
-        self.grid = QGridLayout()
-        self.grid.setSpacing(8)
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        self.products = ButtonPool(
+            lambda product, index: grid.addWidget(product, index // COLUMNS, index % COLUMNS),
+            kind="product",
+            height=88,
+            setup=_product_button,
+        )
         grid_widget = QWidget()
-        grid_widget.setLayout(self.grid)
+        grid_column = QVBoxLayout(grid_widget)
+        grid_column.setContentsMargins(0, 0, 0, 0)
+        grid_column.addLayout(grid)
+        grid_column.addStretch(1)  # the products at the top, however few
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -223,8 +233,8 @@ class SaleScreen(Screen):
     # ------------------------------------------------------------------------ life
 
     def entered(self, **options: Any) -> None:
-        # The buttons are made again for another catalog only: every widget made leaves some
-        # 100 bytes behind for good, and the till comes back to this screen after every sale.
+        # The buttons are shown again for another catalog only: the till comes back to this
+        # screen after every sale.
         if self.shown_catalog is not self.context.catalog:
             self.shown_catalog = self.context.catalog
             self.show_departments()
@@ -361,7 +371,6 @@ class SaleScreen(Screen):
         self.show_products()
 
     def show_products(self) -> None:
-        clear(self.grid)
         wanted = folded(self.search.text().strip())
         shown = [
             article
@@ -369,22 +378,20 @@ class SaleScreen(Screen):
             if (wanted and wanted in folded(article["label"]))
             or (not wanted and self.department in (None, article.get("department_id")))
         ]
-        for index, article in enumerate(shown):
-            product = button(
-                textwrap.fill(article["label"], PRODUCT_WRAP)
-                + f"\n{format_amount(from_json_amount(article['price']))}",
-                partial(self.tapped, article),
-                kind="product",
-                name=f"product-{article['id']}",
-                height=88,
-            )
-            product.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        products = self.products.show(
+            [
+                (
+                    textwrap.fill(article["label"], PRODUCT_WRAP)
+                    + f"\n{format_amount(from_json_amount(article['price']))}",
+                    f"product-{article['id']}",
+                    partial(self.tapped, article),
+                )
+                for article in shown
+            ]
+        )
+        for product, article in zip(products, shown, strict=True):
             image = article.get("image")
-            if image and Path(image).is_file():
-                product.setIcon(QIcon(image))
-                product.setIconSize(QSize(40, 40))
-            self.grid.addWidget(product, index // COLUMNS, index % COLUMNS)
-        self.grid.setRowStretch(len(shown) // COLUMNS + 1, 1)
+            product.setIcon(QIcon(image) if image and Path(image).is_file() else QIcon())
 
     def find_code(self, code: str) -> dict[str, Any] | None:
         for field in ("barcode", "plu", "id"):
@@ -704,6 +711,11 @@ class SaleScreen(Screen):
             )
         )
         self.pay_button.setText(tr("Pay {amount}").format(amount=total))
+
+
+def _product_button(product: QPushButton) -> None:
+    product.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    product.setIconSize(QSize(40, 40))
 
 
 def _draft_line(line: dict[str, Any], article: dict[str, Any] | None) -> DraftLine:
