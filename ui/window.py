@@ -17,7 +17,9 @@ from ui.keyboard import OnScreenKeyboard, WindowDock
 from ui.printer import Printout
 from ui.qt import (
     QHBoxLayout,
+    QLabel,
     QMainWindow,
+    QMouseEvent,
     QProgressBar,
     QPushButton,
     QStackedWidget,
@@ -54,6 +56,34 @@ def duration_text(left: timedelta) -> str:
     return tr("{hours} h {minutes:02d} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
+class NoticeLine(QLabel):
+    """The line at the bottom of the window that says what went wrong (or well) for a while; a
+    tap clears it. Its room is kept while it says nothing (the theme gives it one height in
+    every state): coming or going, it never moves a button the cashier is about to tap."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("notice")
+        self.setWordWrap(True)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.clear)
+        self.clear()
+
+    def say(self, text: str, *, error: bool) -> None:
+        self.setText(text)
+        restyle(self, "notice" if error else "info")
+        self.timer.start(NOTICE_MS)
+
+    def clear(self) -> None:
+        self.timer.stop()
+        self.setText("")
+        restyle(self, "notice-idle")
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.clear()
+
+
 class MainWindow(QMainWindow):
     def __init__(self, context: TillContext) -> None:
         super().__init__()
@@ -87,12 +117,7 @@ class MainWindow(QMainWindow):
         self.nav_buttons: dict[str, QPushButton] = {}
         self.stack = QStackedWidget()
         self.screens: dict[str, Screen] = {}
-        self.notice = label("", kind="notice", name="notice", wrap=True)
-        self.notice.hide()
-        self.notice.mousePressEvent = lambda _event: self.notice.hide()  # type: ignore[method-assign]
-        self._notice_timer = QTimer(self)
-        self._notice_timer.setSingleShot(True)
-        self._notice_timer.timeout.connect(self.notice.hide)
+        self.notice = NoticeLine()
 
         layout = QVBoxLayout()
         layout.setContentsMargins(0, 0, 0, 0)
@@ -189,7 +214,7 @@ class MainWindow(QMainWindow):
         self.page("sale").leave()
         self.context.user = None
         self.context.training = False
-        self.notice.hide()  # what the screen said was for the one leaving
+        self.notice.clear()  # what the screen said was for the one leaving
         self._show_nav(None)
         self.refresh_status()
         if sync is not None:
@@ -331,10 +356,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------ messages
 
     def notify(self, text: str, *, error: bool = True) -> None:
-        self.notice.setText(text)
-        restyle(self.notice, "notice" if error else "info")
-        self.notice.show()
-        self._notice_timer.start(NOTICE_MS)
+        self.notice.say(text, error=error)
 
     def fail(self, error: BaseException) -> None:
         self.notify(message_for(error))

@@ -9,7 +9,7 @@ from typing import Any
 
 from tests.sync.servers import Site
 from tests.ui.driver import Driver
-from ui.qt import QApplication, QChildEvent, QEvent, QObject, Qt
+from ui.qt import QApplication, QChildEvent, QEvent, QObject, QPoint, QRect, Qt
 
 
 def test_open_sell_with_a_split_payment_and_print(driver: Driver, site: Site, shop_id: str) -> None:
@@ -213,3 +213,25 @@ def test_a_sale_makes_no_widget(driver: Driver, qapp: QApplication) -> None:
     finally:
         qapp.removeEventFilter(made)
     assert made.count == 0
+
+
+def test_the_notice_never_moves_the_pay_button(driver: Driver) -> None:
+    driver.log_in("u-karim")
+    driver.sell("croissant")
+    pay = driver.button("sale-pay")
+    window = driver.window
+
+    def where() -> QRect:
+        return QRect(pay.mapTo(window, QPoint(0, 0)), pay.size())
+
+    before = where()
+    driver.tap("key-quantity")  # nothing typed: the notice says to type a number first
+    driver.qtbot.wait(50)
+    assert "Tapez" in driver.text("notice")
+    assert where() == before
+    window.notify("Un message bien plus long que la ligne ne l'est. " * 8)
+    driver.qtbot.wait(50)
+    assert where() == before
+    driver.qtbot.mouseClick(window.notice, Qt.MouseButton.LeftButton)  # a tap clears it
+    driver.qtbot.wait(50)
+    assert driver.text("notice") == "" and where() == before
