@@ -156,6 +156,7 @@ class TillSync:
         self._background: threading.Thread | None = None
         self._closed = False
         self._lock = threading.Lock()
+        self._session = threading.Lock()  # a log-in and a log-out, one at a time
         self._failed_open: tuple[dict[str, Any], str] | None = None
         self.events.subscribe(self._on_event)
 
@@ -206,8 +207,9 @@ class TillSync:
         server's session length). Work left from an outage is then sent in the background."""
         if not self.enrolled:
             raise NotEnrolled(self.settings.server_url)
-        answer = self.client.log_in(user_id, pin)
-        self.client.session_token = answer["session_token"]
+        with self._session:
+            answer = self.client.log_in(user_id, pin)
+            self.client.session_token = answer["session_token"]
         shop = self.shop
         if shop is None or shop.get("id") != answer["shop_id"]:
             self.store.set(SHOP, {"id": answer["shop_id"]})
@@ -215,11 +217,13 @@ class TillSync:
         return answer
 
     def log_out(self) -> None:
-        try:
-            self.client.log_out()
-        except SyncError as error:
-            log.info("log-out not confirmed by the server: %s", error.message)
-        self.client.session_token = None
+        """Ends the session. The next log-in waits for it: ended after, it would end that one."""
+        with self._session:
+            try:
+                self.client.log_out()
+            except SyncError as error:
+                log.info("log-out not confirmed by the server: %s", error.message)
+            self.client.session_token = None
 
     def use_register(self, register_id: str) -> None:
         """This till's register from now on, when it was chosen on the screen after enrollment

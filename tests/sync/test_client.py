@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import ssl
+import threading
 import time
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def test_enrollment_keeps_the_device_token_and_log_in_opens_a_session(
         assert again.client.get("/me")["user"]["id"] == "u-lea"
     finally:
         again.close()
+
+
+def test_a_log_in_right_after_a_log_out_keeps_its_session(
+    till: TillSync, proxy: FaultProxy
+) -> None:
+    """The screen ends a session on a worker and goes back to the log-in at once; the next user
+    may log in before the server has answered the log-out, which must not end their session."""
+    proxy.decide = lambda method, path: Fault.DELAY if method == "DELETE" else Fault.PASS
+    proxy.delay = 0.5
+    leaving = threading.Thread(target=till.log_out)
+    leaving.start()
+    time.sleep(0.1)  # the log-out is on its way
+    till.log_in("u-lea", PINS["u-lea"])
+    leaving.join()
+    assert till.client.get("/me")["user"]["id"] == "u-lea"
 
 
 def test_errors_are_typed_readable_and_not_retried(till: TillSync, proxy: FaultProxy) -> None:
