@@ -194,6 +194,14 @@ class TillSync:
         shop = self.shop
         return str(shop["id"]) if shop else None
 
+    def read_shop(self) -> dict[str, Any]:
+        """The shop as the server has it now (a user logged in), kept for the next start: the
+        screen shows its name before anyone logs in, when the server tells an enrolled till
+        nothing but its users."""
+        shop: dict[str, Any] = self.client.get("/shop")
+        self.store.set(SHOP, shop)
+        return shop
+
     def enroll(self, code: str, name: str | None = None) -> dict[str, Any]:
         """Enroll this till with a manager's one-time code; the token goes to the credentials."""
         answer = self.client.enroll(code, name or self.settings.device_name)

@@ -84,6 +84,8 @@ class TillContext:
         self.signals.listen(sync.events)
         sync.start()
         self.sync = sync
+        if self.shop is None and sync.shop is not None and "name" in sync.shop:
+            self.shop = sync.shop  # as it was at the last log-in (or the enrollment)
         return sync
 
     def disconnect(self) -> None:

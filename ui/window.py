@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Where the till begins: set-up on first run, else the log-in of the enrolled till."""
+        self.refresh_status()
         if self.context.sync is not None and self.context.sync.enrolled:
             self.show_screen("login")
         else:

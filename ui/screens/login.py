@@ -104,7 +104,7 @@ class LoginScreen(Screen):
 
         def log_in() -> dict[str, Any]:
             sync.log_in(str(user["id"]), pin)
-            shop: dict[str, Any] = sync.client.get("/shop")
+            shop = sync.read_shop()
             context.catalog = sync.catalog()
             return shop
 
