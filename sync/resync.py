@@ -8,7 +8,8 @@ Idempotency-Key across the retries of its call, and gets a new one at the next a
 draft refused once (a closed register) is really tried again, not answered from memory.
 A batch the server refuses as a whole (a draft it cannot read) is split until the culprit is found;
 drafts the server refuses stay here, marked with its reason, and are tried again at the next
-re-sync (a closed register, for instance, is a reason that goes away).
+re-sync (a closed register, for instance, is a reason that goes away). An empty draft (a ticket
+started offline, with nothing put on it) is dropped, never sent: it would be an empty order.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sync.events import (
 )
 from sync.offline import OFFLINE_PERIOD
 from sync.store import LocalStore
+from sync.ticket import is_empty
 
 log = logging.getLogger("till.sync")
 
@@ -51,6 +53,7 @@ class ResyncReport:
     periods_reported: int = 0
     periods_waiting: int = 0
     late: list[str] = field(default_factory=list)  # drafts imported after the 20-hour window
+    dropped: int = 0  # empty drafts, never sent
 
 
 class Resync:
@@ -100,6 +103,14 @@ class Resync:
                 rows = self._drafts.pending_after(after, self.batch_size)
                 if not rows:
                     break
+                empty = [draft.id for _, draft in rows if is_empty(draft.to_import())]
+                if empty:
+                    # A ticket started offline and left with nothing on it: no order to make.
+                    for draft_id in empty:
+                        self._drafts.discard(draft_id)
+                    report.total -= len(empty)
+                    report.dropped += len(empty)
+                    continue
                 after, batch = self._fit(rows)
                 self._import(batch, report)
                 done += len(batch)

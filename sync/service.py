@@ -30,13 +30,14 @@ from sync.heads import ChainHeads
 from sync.offline import WINDOW, OfflineWork
 from sync.resync import Resync, ResyncReport
 from sync.store import FILE_NAME, LocalStore
-from sync.ticket import Ticket
+from sync.ticket import Ticket, is_empty
 from sync.window import OfflineWindow
 
 log = logging.getLogger("till.sync")
 
 SHOP = "shop"
 CATALOG = "catalog"
+OPEN_ORDERS = 100  # a register's open orders looked at, newest first, for an empty one
 
 
 class SyncSettings(BaseSettings):
@@ -259,6 +260,31 @@ class TillSync:
         with self._lock:
             self._failed_open = None
         return ticket
+
+    def first_ticket(self, user_id: str, register_id: str | None = None) -> Ticket:
+        """The ticket a user's session starts on: their empty order on the register, which their
+        last session left for this (or a till stopped half-way left), else a new one. Their
+        other empty orders there are cancelled: a till never leaves them piling up."""
+        register = register_id or self.settings.register_id
+        if register is None:
+            raise ValueError("no register given, and none configured (TILL_SYNC_REGISTER_ID)")
+        kept: dict[str, Any] | None = None
+        for found in self.client.orders(status="open", register_id=register, limit=OPEN_ORDERS):
+            if found["user_id"] != user_id or not is_empty(found):
+                continue  # another's, or one whose summary in the list holds something already
+            order: dict[str, Any] = self.client.get(f"/orders/{found['id']}")
+            if not is_empty(order):
+                continue
+            if kept is None:
+                kept = order  # the newest
+                continue
+            try:
+                self.client.call("POST", f"/orders/{order['id']}/cancel")
+            except SyncError as error:
+                log.info("an empty order was not cancelled: %s", error.message)
+        if kept is None:
+            return self.new_ticket(register)
+        return Ticket.of(self.client, self.events, kept, heads=self.heads)
 
     def resume_ticket(self, order_id: str) -> Ticket:
         return Ticket.resume(self.client, self.events, order_id, heads=self.heads)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -124,6 +125,30 @@ def remove_payment(payment_id: str) -> Change:
     return Change("- payment", "DELETE", f"/payments/{payment_id}", needs_acknowledged=True)
 
 
+# What a cashier may put on an order; an order with none of them holds nothing.
+_CONTENTS = (
+    "lines",
+    "payments",
+    "table",
+    "covers",
+    "customer_account",
+    "public_note",
+    "private_note",
+    "order_discount",
+)
+
+
+def is_empty(order: Mapping[str, Any]) -> bool:
+    """Nothing was put on this order (or all of it was taken off again): no line, no payment,
+    no table, covers, customer, note or discount. A correction and an order made from a draft
+    are never empty: they stand for something done elsewhere."""
+    return (
+        not any(order.get(name) for name in _CONTENTS)
+        and order.get("corrects_order_id") is None
+        and order.get("draft_id") is None
+    )
+
+
 @dataclass(frozen=True)
 class Validated:
     """The sealed order, as answered; `alarms` when its chain heads contradict earlier ones."""
@@ -191,7 +216,19 @@ class Ticket:
         cls, client: ApiClient, events: Events, order_id: str, *, heads: ChainHeads | None = None
     ) -> Ticket:
         """An open order of the server (one made earlier, or imported from a draft)."""
-        ticket = cls(client, events, client.get(f"/orders/{order_id}"), heads=heads)
+        return cls.of(client, events, client.get(f"/orders/{order_id}"), heads=heads)
+
+    @classmethod
+    def of(
+        cls,
+        client: ApiClient,
+        events: Events,
+        order: dict[str, Any],
+        *,
+        heads: ChainHeads | None = None,
+    ) -> Ticket:
+        """The ticket of an open order just read from the server."""
+        ticket = cls(client, events, order, heads=heads)
         ticket._announce()
         return ticket
 

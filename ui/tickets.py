@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from sync import ticket as changes
 from sync.drafts import Draft, DraftLine
 from sync.offline import OfflineWork
-from sync.ticket import Ticket
+from sync.ticket import Ticket, is_empty
 from till.errors import TillError
 from till.money import Cents, from_json_amount, to_json_amount
 from till.order import (
@@ -52,6 +52,11 @@ class TicketView:
     order: dict[str, Any]
     pending: tuple[str, ...] = ()
     out_of_step: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """Nothing is on the ticket, nor on its way to it."""
+        return not self.pending and not self.out_of_step and is_empty(self.order)
 
 
 def order_view(order: Order, status: str) -> dict[str, Any]:

@@ -146,7 +146,14 @@ def test_refused_drafts_stay_with_their_reason(
         lines=(DraftLine(article_id="ghost", label="Fantôme", unit_price=100, vat_rate="10"),),
     )
     # A register id the server cannot even read: the whole batch is refused, then split.
-    unreadable = Draft(created_at=now, updated_at=now, register_id="R" * 41)
+    unreadable = Draft(
+        created_at=now,
+        updated_at=now,
+        register_id="R" * 41,
+        lines=(
+            DraftLine(article_id="croissant", label="Croissant", unit_price=120, vat_rate="10"),
+        ),
+    )
     till.drafts.save(ghost)
     till.drafts.save(unreadable)
     report = till.resync.run()
@@ -203,3 +210,20 @@ def test_the_catalog_is_kept_for_drafts_made_while_the_server_is_away(
         assert DraftLine.from_article(croissant).unit_price == 120
     finally:
         restarted.close()
+
+
+def test_an_empty_draft_is_dropped_not_sent(
+    site: Site, shop_id: str, till: TillSync, proxy: FaultProxy
+) -> None:
+    catalog = articles(till)
+    go_offline(till, proxy)
+    left = till.offline.new_draft("R1", "u-karim")  # started, nothing put on it
+    noted = till.offline.new_draft("R1", "u-karim", table="5")
+    sold = till.offline.new_draft("R1", "u-karim")
+    till.offline.save(sold.with_line(DraftLine.from_article(catalog["croissant"])))
+    orders = site.orders(shop_id)
+    come_back(till, proxy)
+    assert till.drafts.count(None) == 0
+    assert sorted(site.draft_ids(shop_id)) == sorted([noted.id, sold.id])
+    assert left.id not in site.draft_ids(shop_id)
+    assert site.orders(shop_id) == orders + 2

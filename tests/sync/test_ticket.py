@@ -182,3 +182,42 @@ def test_validated_as_soon_as_the_screen_shows_the_last_change_done(till: TillSy
     ticket.submit(changes.add_payment("cash", ticket.order["final_price"]))
     assert shown.wait(10)
     assert ticket.validate().order["status"] == "validated"
+
+
+def test_a_session_starts_on_the_users_empty_order(
+    site: Site, shop_id: str, till: TillSync
+) -> None:
+    """Left by a session that ended on an empty ticket, or by a till stopped half-way: the next
+    session of that user on that register starts on the newest one; the others are cancelled."""
+    older, newer = till.new_ticket(), till.new_ticket()
+    parked = till.new_ticket()
+    parked.submit(changes.add_line("croissant"))
+    assert parked.wait(10)
+    noted = till.new_ticket(table="7")
+    elsewhere = till.new_ticket("R2")
+    lea = site.client(shop_id, "u-lea")
+    try:
+        leas = lea.call("POST", "/orders", {"register_id": "R1"}).body["id"]
+        orders = site.orders(shop_id)
+        first = till.first_ticket("u-karim", "R1")
+        assert first.id == newer.id and first.order["status"] == "open"
+        assert site.orders(shop_id) == orders  # none made
+        states = {
+            order_id: lea.get(f"/orders/{order_id}")["status"]
+            for order_id in (older.id, parked.id, noted.id, elsewhere.id, leas)
+        }
+        assert states == {
+            older.id: "cancelled",
+            parked.id: "open",
+            noted.id: "open",
+            elsewhere.id: "open",
+            leas: "open",
+        }
+        assert till.first_ticket("u-karim", "R1").id == newer.id  # still empty: the same
+        first.submit(changes.add_line("eclair"))
+        assert first.wait(10)
+        made = till.first_ticket("u-karim", "R1")
+        assert made.id not in states and made.id != newer.id
+        assert site.orders(shop_id) == orders + 1
+    finally:
+        lea.close()

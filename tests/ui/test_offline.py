@@ -83,3 +83,24 @@ def test_past_twenty_hours_the_till_is_blocked(
         driver.qtbot.waitUntil(lambda: driver.window.current != "blocked", timeout=20_000)
     finally:
         driver.close()
+
+
+def test_an_empty_draft_is_left_behind(driver: Driver, site: Site, proxy: FaultProxy) -> None:
+    """A ticket parked offline leaves an empty draft on screen; when the server is back, that
+    one is no order to complete: only the parked draft is sent."""
+    driver.log_in("u-karim")
+    driver.sell("croissant")
+    proxy.network_down(Fault.DROP)
+    driver.tap("product-creme")
+    driver.qtbot.waitUntil(lambda: driver.ticket_kind() == "draft", timeout=20_000)
+    driver.settle()
+    driver.tap("sale-park")
+    driver.settle()
+    sync = driver.context.core
+    assert sync.drafts.count(None) == 2  # the parked one, and the empty one on screen
+    proxy.network_up()
+    driver.qtbot.waitUntil(lambda: len(driver.window.imported) == 1, timeout=30_000)
+    driver.qtbot.waitUntil(lambda: driver.ticket_kind() == "online", timeout=20_000)
+    driver.settle()
+    assert sync.drafts.count(None) == 0
+    assert len(driver.window.imported) == 1

@@ -235,3 +235,43 @@ def test_the_notice_never_moves_the_pay_button(driver: Driver) -> None:
     driver.qtbot.mouseClick(window.notice, Qt.MouseButton.LeftButton)  # a tap clears it
     driver.qtbot.wait(50)
     assert driver.text("notice") == "" and where() == before
+
+
+def test_empty_orders_do_not_pile_up(driver: Driver, site: Site, shop_id: str) -> None:
+    """The server makes an order for each new ticket: one left empty is the next ticket (after
+    a log-out, a lock, a parked ticket resumed, training), never one more order."""
+    driver.log_in("u-karim")
+    driver.sell()
+    first = driver.order()["id"]
+    driver.tap("nav-logout")
+    driver.log_in("u-karim")
+    driver.sell()
+    assert driver.order()["id"] == first
+    driver.tap("nav-lock")
+    driver.on("lock")
+    driver.type_keys("1111")
+    driver.tap("keypad-enter")
+    driver.sell("croissant")
+    assert driver.order()["id"] == first
+    driver.tap("sale-park")
+    driver.sell()
+    second = driver.order()["id"]
+    driver.tap("sale-resume")
+    driver.settle()
+    assert len([item for item in driver.buttons() if item.objectName().startswith("parked-")]) == 1
+    driver.tap("parked-0")  # the croissant's ticket, over the empty one
+    driver.settle()
+    assert driver.order()["id"] == first
+    pay_in_cash(driver)
+    driver.sell()
+    assert driver.order()["id"] == second
+    driver.tap("nav-training")
+    driver.sell("croissant")
+    driver.tap("nav-training")
+    driver.sell()
+    assert driver.order()["id"] == second
+    assert site.orders(shop_id) == 2  # the sale, and the ticket waiting for the next
+    driver.tap("nav-history")
+    driver.on("history")
+    driver.settle()
+    assert [order["id"] for order in driver.window.page("history").orders] == [first]

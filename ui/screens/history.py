@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sync.service import TillSync
+from sync.ticket import is_empty
 from till.errors import TillError
 from till.money import format_amount, format_quantity, from_json_amount, from_json_quantity
 from till.order import MULTIPLICATION_SIGN
@@ -41,7 +42,8 @@ def search_orders(
     sync: TillSync, number: str, day: str, register: str | None, customer: str, zone: ZoneInfo
 ) -> list[dict[str, Any]]:
     """On a worker: the server finds the orders by number, register, day and customer; an open
-    order's total, which the list leaves out until it is validated, is read from the order."""
+    order's total, which the list leaves out until it is validated, is read from the order. An
+    order nothing was ever put on is no sale: it is not listed."""
     filters: dict[str, Any] = {
         "limit": PAGE,
         "register_id": register,
@@ -52,11 +54,15 @@ def search_orders(
         start = parse_day(day).replace(tzinfo=zone)
         filters["since"] = to_utc_iso(start)
         filters["before"] = to_utc_iso(start + timedelta(days=1))
-    orders = sync.client.orders(**filters)
-    for order in orders:
+    found = []
+    for order in sync.client.orders(**filters):
         if order["final_price"] is None:
-            order["final_price"] = sync.client.get(f"/orders/{order['id']}")["final_price"]
-    return orders
+            whole = sync.client.get(f"/orders/{order['id']}")
+            if is_empty(whole):
+                continue
+            order["final_price"] = whole["final_price"]
+        found.append(order)
+    return found
 
 
 class HistoryScreen(Screen):

@@ -14,9 +14,11 @@ from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sync.drafts import Draft, DraftLine, discount_from_json
 from sync.events import ChangeRolledBack, TicketChanged
+from sync.ticket import is_empty
 from till.errors import TillError
 from till.money import (
     format_amount,
@@ -27,6 +29,7 @@ from till.money import (
     parse_quantity,
 )
 from till.order import MULTIPLICATION_SIGN, DeliveryMethod, Discount
+from till.timestamps import from_utc_iso
 from ui.i18n import tr
 from ui.keyboard import is_text_field
 from ui.operations import Operations
@@ -67,6 +70,7 @@ PRODUCT_WRAP = 11  # characters per line of a product button
 # A scanner types a whole code within a few milliseconds per key; people are slower.
 SCANNER_GAP_S = 0.08
 MIN_CODE = 3
+PARKED_SHOWN = 12  # parked tickets offered at once, each a big button
 DELIVERY_NAMES = {"eat_in": "Eat in", "take_away": "Take away", "delivery": "Delivery"}
 
 
@@ -116,6 +120,10 @@ class SaleScreen(Screen):
         self.ticket: SaleTicket | None = None
         self.opening = False
         self.abandoned: list[OnlineTicket] = []  # server orders left when the link went down
+        # An empty order of the server the screen let go of (a parked ticket resumed over it, a
+        # refund, training): the next new ticket, rather than one more empty order.
+        self.spare: OnlineTicket | None = None
+        self.starting = True  # the first ticket of a session: the user's empty order, if any
         self.training_parked: list[TrainingTicket] = []
         self.next_quantity: str | None = None
         self.department: str | None = None
@@ -244,16 +252,35 @@ class SaleScreen(Screen):
             self.show_ticket(self.ticket.view())
 
     def leave(self) -> None:
-        """Log-out: the ticket on screen stays where it is kept (server, draft store)."""
-        if self.ticket is not None:
-            self.ticket.close()
-        self.ticket = None
+        """Log-out: the ticket on screen stays where it is kept (server, draft store); an empty
+        order of the server is where this user's next session starts."""
+        for ticket in (self.ticket, self.spare):
+            if ticket is not None:
+                self.let_go(ticket, keep=False)
+        self.ticket = self.spare = None
+        self.starting = True
         self.training_parked.clear()
+
+    def let_go(self, ticket: SaleTicket, *, keep: bool = True) -> None:
+        """The screen is done with `ticket`. One with nothing on it is not left behind: an empty
+        order of the server is kept as the next ticket (`keep`; a second one is cancelled), an
+        empty draft is dropped. A ticket with lines stays where it is kept, parked."""
+        empty = ticket.view().empty
+        if isinstance(ticket, OnlineTicket):
+            if empty and keep and self.spare is None:
+                self.spare = ticket
+                return
+            ticket.close()
+            if empty and keep:
+                self.run(ticket.ticket.cancel, None, lambda _error: None)
+        elif isinstance(ticket, DraftTicket) and empty:
+            offline, draft_id = ticket.offline, ticket.id
+            self.drafts.run(lambda: offline.discard(draft_id))
 
     def new_ticket(self) -> None:
         """A new ticket of the right kind: training, online, or a draft offline."""
-        if self.ticket is not None and self.ticket.kind != TRAINING:
-            self.ticket.close()
+        if self.ticket is not None:
+            self.let_go(self.ticket)
         self.ticket = None
         self.show_ticket(None)
         context = self.context
@@ -269,16 +296,25 @@ class SaleScreen(Screen):
 
         def opened(ticket: SaleTicket) -> None:
             self.opening = False
+            if ticket.kind == ONLINE:
+                self.starting = False
             self.use(ticket)
 
         def failed(error: BaseException) -> None:
             self.opening = False
             self.shell.fail(error)
 
+        user_id = user.id if user else None
         if context.online:
-            self.run(lambda: OnlineTicket(sync.new_ticket(register)), opened, failed)
+            spare, self.spare = self.spare, None
+            if spare is not None:
+                opened(spare)
+            elif self.starting and user_id is not None:
+                starter = user_id
+                self.run(lambda: OnlineTicket(sync.first_ticket(starter, register)), opened, failed)
+            else:
+                self.run(lambda: OnlineTicket(sync.new_ticket(register)), opened, failed)
         else:
-            user_id = user.id if user else None
             self.drafts.run(
                 lambda: DraftTicket(sync.offline, sync.offline.new_draft(register, user_id)),
                 opened,
@@ -287,15 +323,15 @@ class SaleScreen(Screen):
 
     def use(self, ticket: SaleTicket) -> None:
         previous = self.ticket
-        if previous is not None and previous is not ticket and previous.kind != TRAINING:
-            previous.close()
+        if previous is not None and previous is not ticket:
+            self.let_go(previous)
         self.ticket = ticket
         self.next_quantity = None
         self.show_ticket(ticket.view())
 
     def training_changed(self) -> None:
-        if self.ticket is not None and self.ticket.kind != TRAINING:
-            self.ticket.close()
+        if self.ticket is not None:
+            self.let_go(self.ticket)
         self.ticket = None
         self.training_parked.clear()
         self.new_ticket()
@@ -317,7 +353,11 @@ class SaleScreen(Screen):
 
     def to_draft(self, ticket: OnlineTicket) -> None:
         """The server went away mid-ticket: the ticket goes on as a draft with the lines the
-        server had confirmed; the server's order is cancelled once it is back."""
+        server had confirmed; the server's order is cancelled once it is back (an empty one is
+        kept for the first ticket then)."""
+        if ticket.view().empty:
+            self.new_ticket()
+            return
         ticket.close()
         order = ticket.view().order
         self.abandoned.append(ticket)
@@ -570,19 +610,30 @@ class SaleScreen(Screen):
         context = self.context
         if context.training:
             self._parked_panel(
-                [(_summary(ticket.view().order), ticket) for ticket in self.training_parked]
+                [
+                    (_summary(ticket.view().order, self.zone), ticket)
+                    for ticket in self.training_parked
+                ]
             )
             return
         sync = context.core
         current = self.ticket.id if self.ticket else None
         if context.online:
-            register = context.register_id
+            register, zone = context.register_id, self.zone
 
             def parked() -> list[tuple[str, Any]]:
-                orders = sync.client.orders(status="open", register_id=register, limit=100)
-                return [
-                    (_summary(order), order["id"]) for order in orders if order["id"] != current
-                ]
+                """The register's open orders with something on them, read whole for their
+                totals (the list has none until they are validated)."""
+                entries: list[tuple[str, Any]] = []
+                for found in sync.client.orders(status="open", register_id=register, limit=100):
+                    if found["id"] == current:
+                        continue
+                    order = sync.client.get(f"/orders/{found['id']}")
+                    if not is_empty(order):
+                        entries.append((_summary(order, zone), order["id"]))
+                    if len(entries) == PARKED_SHOWN:
+                        break
+                return entries
 
             self.run(parked, self._parked_panel)
         else:
@@ -593,7 +644,7 @@ class SaleScreen(Screen):
         panel = Panel(self, tr("Parked tickets"))
         if not entries:
             panel.body.addWidget(label(tr("No parked ticket.")))
-        for index, (text, key) in enumerate(entries[:12]):
+        for index, (text, key) in enumerate(entries[:PARKED_SHOWN]):
 
             def resume(key: Any = key) -> None:
                 panel.accept()
@@ -738,8 +789,8 @@ def _with_lines(draft: Draft, lines: list[DraftLine]) -> Draft:
     return draft
 
 
-def _summary(order: dict[str, Any]) -> str:
-    when = str(order.get("created_at", ""))[11:16]
+def _summary(order: dict[str, Any], zone: ZoneInfo) -> str:
+    when = f"{from_utc_iso(order['created_at']).astimezone(zone):%H:%M}"
     parts = [when, tr("table {table}").format(table=order["table"]) if order.get("table") else ""]
     if order.get("final_price"):
         parts.append(format_amount(from_json_amount(order["final_price"])))
