@@ -52,6 +52,7 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     driver.qtbot.waitUntil(lambda: driver.text("done-title").startswith("Ticket T"), timeout=20_000)
     driver.settle()
     shots.append(driver.shot(folder, f"{language}-receipt-preview"))
+    assert_the_paper_fits(driver)
     driver.window.preview_panel.accept()
     shots.append(driver.shot(folder, f"{language}-done"))
     make_an_archive(driver)
@@ -78,6 +79,19 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     driver.on("lock")
     shots.append(driver.shot(folder, f"{language}-lock"))
     return shots
+
+
+def assert_the_paper_fits(driver: Driver) -> None:
+    """The receipt's preview is as wide as its panel allows, never wider (no sideways scroll),
+    and hardly reduced (it stays readable); the panel stays within the window."""
+    panel = driver.window.preview_panel
+    assert panel is not None and panel.isVisible()
+    paper = panel.paper
+    shown = paper.picture.pixmap()
+    assert paper.horizontalScrollBar().maximum() == 0
+    assert shown.width() <= paper.viewport().width()
+    assert shown.width() >= 0.9 * paper.original.width()
+    assert panel.width() <= driver.window.width()
 
 
 def keyboard_pages(driver: Driver, folder: Path, language: str) -> list[Path]:
