@@ -83,12 +83,13 @@ def quit_on_signals(app: QApplication) -> None:
 
 
 def run(base: SyncSettings, settings: ScreenSettings, *, kiosk: bool = False) -> int:
-    """The window of the till that `base` describes, until it is closed; its exit status."""
+    """The window of the till that `base` describes, until it is closed; its exit status.
+    `kiosk`: full screen whatever the settings say."""
     app = application(settings.language)
     quit_on_signals(app)
     context = TillContext(base.data_dir, settings, sync_factory(base), lambda _error: None)
     window = open_window(context)
-    if kiosk:
+    if kiosk or settings.full_screen:
         window.showFullScreen()
     else:
         window.resize(1024, 768)
@@ -103,6 +104,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
     parser.add_argument("--server", help="the central server's address (first run)")
     parser.add_argument("--lang", choices=LANGUAGES, help="language of the screen (fr, en)")
+    parser.add_argument(
+        "--keyboard",
+        choices=("on", "off"),
+        help="the on-screen keyboard (off on a till with a real keyboard)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
@@ -114,4 +120,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         settings = settings.changed(language=args.lang)
     if args.server:
         settings = settings.changed(server=args.server.rstrip("/"))
+    if args.keyboard:
+        settings = settings.changed(on_screen_keyboard=args.keyboard == "on")
     sys.exit(run(base, settings, kiosk=args.kiosk))

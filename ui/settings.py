@@ -1,7 +1,7 @@
 """What the cashier's screen remembers between runs, beside the till's store: the server it was
 enrolled with, its register, its language, its printer, whether receipts print by themselves, the
-folder reports and exports were last saved in, and whether the screen shows its own keyboard (off
-on a till with a real one).
+folder reports and exports were last saved in, whether the screen shows its own keyboard (off
+on a till with a real one), and whether the window fills the screen.
 Written atomically (temporary file, fsync, rename), so a power cut leaves the old or the new."""
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class ScreenSettings:
     auto_print: bool = True
     export_folder: str | None = None
     on_screen_keyboard: bool = True
+    full_screen: bool = False
 
     def changed(self, **values: Any) -> ScreenSettings:
         return replace(self, **values)

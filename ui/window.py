@@ -333,6 +333,16 @@ class MainWindow(QMainWindow):
             self.preview_panel = PreviewPanel(self)
         self.preview_panel.show_paper(printout.preview, self.size())
 
+    # ------------------------------------------------------------------------ the window
+
+    def use_full_screen(self, full: bool) -> None:
+        """Full screen (a kiosk's), or a window with its frame; kept for the next start."""
+        self.context.remember(full_screen=full)
+        if full:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+
     # ------------------------------------------------------------------------ language
 
     def change_language(self, language: str) -> None:

@@ -23,7 +23,7 @@ SIZES = {"": (1024, 768), "-fhd": (1920, 1080)}
 
 def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     """A manager's day: log-in, register, sale, payment, receipt, history, drafts, reports and
-    their panels, help, closing, lock."""
+    their panels, help, the till's settings, closing, lock."""
     shots = [driver.shot(folder, f"{language}-login")]
     driver.log_in("u-claire")
     driver.on("register")
@@ -61,6 +61,10 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
         driver.on(name)
         driver.settle()
         shots.append(driver.shot(folder, f"{language}-{name}"))
+        if name == "help":
+            driver.tap("help-settings")
+            driver.on("settings")
+            shots.append(driver.shot(folder, f"{language}-settings"))
         if name == "history":
             shots += keyboard_pages(driver, folder, language)
             driver.tap("history-register")

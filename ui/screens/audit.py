@@ -1,6 +1,7 @@
 """What the accountant (and the tax auditor) reads: closures, the event journal, the verification
 of every chain, and the help page with the version, the fiscal fingerprint and the fiscal
-documentation. Nothing here changes any data: every call is a read."""
+documentation (and, for managers, the way to the till's own settings). Nothing here changes any
+data: every call is a read."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from till.money import format_amount, from_json_amount
 from till.resources import DOCS
 from till.version import SOFTWARE_NAME, __version__
 from ui.i18n import tr
-from ui.qt import QTextBrowser, QVBoxLayout
+from ui.qt import QHBoxLayout, QSizePolicy, QTextBrowser, QVBoxLayout
 from ui.screens.base import Screen
 from ui.widgets import ChoiceRow, button, fill, label, table
 
@@ -207,17 +208,29 @@ class HelpScreen(Screen):
         super().__init__(shell)
         self.pages: dict[str, str] = {}
         self.about = label("", name="help-about", wrap=True)
+        # The till's own settings, for managers: beside what the help says about this till.
+        self.settings_button = button(
+            tr("Settings of this till"),
+            lambda: self.shell.show_screen("settings"),
+            name="help-settings",
+        )
+        self.settings_button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        about = QHBoxLayout()
+        about.addWidget(self.about, 1)
+        about.addWidget(self.settings_button)
         self.choices = ChoiceRow("help-page")
         self.choices.chosen.connect(self.show_page)
         self.text = QTextBrowser()
         self.text.setObjectName("help-text")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
-        layout.addWidget(self.about)
+        layout.addLayout(about)
         layout.addWidget(self.choices)
         layout.addWidget(self.text, 1)
 
     def entered(self, **options: Any) -> None:
+        user = self.context.user
+        self.settings_button.setVisible(user is not None and user.manager)
         self.run(read_help, self.show_help)
 
     def show_help(self, found: tuple[str, dict[str, str]]) -> None:

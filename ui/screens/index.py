@@ -13,7 +13,7 @@ from ui.screens.payment import PaymentScreen
 from ui.screens.register import RegisterScreen
 from ui.screens.reports import ReportsScreen
 from ui.screens.sale import SaleScreen
-from ui.screens.setup import SetupScreen
+from ui.screens.setup import SettingsScreen, SetupScreen
 
 if TYPE_CHECKING:
     from ui.window import MainWindow
@@ -33,6 +33,7 @@ SCREENS: tuple[type[Screen], ...] = (
     VerificationScreen,
     ReportsScreen,
     HelpScreen,
+    SettingsScreen,
 )
 
 
