@@ -331,6 +331,17 @@ class ApiClient:
         result: dict[str, Any] = self.call("POST", path, body).body
         return result
 
+    def move_cash(
+        self, register_id: str, kind: Literal["in", "out"], amount: str, reason: str
+    ) -> dict[str, Any]:
+        """Cash put into (`in`) or taken out of (`out`) an open register's drawer outside a sale,
+        `amount` positive ("20.00"), with its reason: journaled (the answer's `event_seq`), and
+        counted in the register's X and Z."""
+        return self._post(
+            f"/registers/{register_id}/cash-movements",
+            {"kind": kind, "amount": amount, "reason": reason},
+        )
+
     def x_report(self, register_id: str) -> dict[str, Any]:
         """The X: the figures of the register's period so far, nothing closed (journaled)."""
         return self._post(f"/registers/{register_id}/x-report")

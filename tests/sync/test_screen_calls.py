@@ -1,13 +1,13 @@
 """The calls the cashier's screen makes beyond tickets, against the real server: the X and the Z of
-a register, the issuance asked before a receipt is printed, the order list, and a refund opened
-under a manager's PIN and completed by the cashier."""
+a register, cash put in and taken out, the issuance asked before a receipt is printed, the order
+list, and a refund opened under a manager's PIN and completed by the cashier."""
 
 from __future__ import annotations
 
 import pytest
 
 from sync import ticket as changes
-from sync.errors import Forbidden, Unauthorized
+from sync.errors import Conflict, Forbidden, Rejected, Unauthorized
 from sync.service import TillSync
 from tests.sync.servers import Site
 
@@ -62,3 +62,29 @@ def test_the_register_chosen_on_the_screen_is_used(till: TillSync) -> None:
     till.use_register("R2")
     assert till.new_ticket().order["register_id"] == "R2"
     assert till.offline._register_id == "R2"
+
+
+def test_cash_in_and_out_are_journaled_and_counted_in_the_x_and_the_z(till: TillSync) -> None:
+    out = till.client.move_cash("R1", "out", "20.00", "Dépôt en banque")
+    assert (out["kind"], out["amount"], out["reason"]) == ("out", "20.00", "Dépôt en banque")
+    assert out["event_seq"] >= 1 and out["user_id"] == "u-karim"
+    kept = till.move_cash("R1", "in", "5.00", "Apport de monnaie")
+    period = str(kept["period_id"])
+    assert [movement["id"] for movement in till.cash_movements(period)] == [kept["id"]]
+    with pytest.raises(Rejected) as refused:
+        till.client.move_cash("R1", "out", "0.00", "Rien")
+    assert "positive" in refused.value.message
+    x = till.x_report("R1")
+    assert (x["cash_in"], x["cash_out"]) == ("5.00", "20.00")
+    assert x["modes"][0]["expected"] == "135.00"  # the float of 150.00, less 20, plus 5
+    # The X lists them all: those of other tills too.
+    assert [movement["id"] for movement in till.cash_movements(period)] == [out["id"], kept["id"]]
+    closure = till.client.close_register("R1", {"cash": "135.00"}, "100.00")["closure"]
+    assert (closure["cash_in"], closure["cash_out"]) == ("5.00", "20.00")
+    assert [movement["reason"] for movement in closure["cash_movements"]] == [
+        "Dépôt en banque",
+        "Apport de monnaie",
+    ]
+    assert closure["modes"][0]["difference"] == "0.00"
+    with pytest.raises(Conflict):
+        till.client.move_cash("R1", "in", "1.00", "Après la clôture")  # the register is closed
