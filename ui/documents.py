@@ -1,5 +1,6 @@
 """The documents the screen prints, built from what the server answered (a sealed order and its
-issuance, a closure) with `printing.receipts`; and the training mode's, marked as worthless."""
+issuance, a closure, a cash movement) with `printing`; and the training mode's, marked as
+worthless."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from printing.receipts import (
     receipt,
     shop_header,
 )
+from printing.slips import CashMovement, cash_movement_slip
 from till.money import format_quantity, from_json_amount, from_json_quantity
 from till.timestamps import from_utc_iso
 
@@ -90,6 +92,25 @@ def closing_document(closure: Mapping[str, Any], shop: Mapping[str, Any]) -> Doc
         },
     )
     return closing_ticket(report, shop_of(shop), software())
+
+
+def cash_slip(
+    movement: Mapping[str, Any], shop: Mapping[str, Any], register: str, cashier: str
+) -> Document:
+    """The slip of a cash movement as the server recorded it; the drawer opens."""
+    return cash_movement_slip(
+        CashMovement(
+            kind=str(movement["kind"]),
+            amount=from_json_amount(movement["amount"]),
+            reason=str(movement["reason"]),
+            register=register,
+            cashier=cashier,
+            at=from_utc_iso(movement["at"]),
+            journal_number=int(movement["event_seq"]),
+        ),
+        shop_of(shop),
+        software(),
+    )
 
 
 def printer_test(profile: PrinterProfile, shop: Mapping[str, Any] | None) -> Document:

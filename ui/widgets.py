@@ -74,6 +74,24 @@ def label(text: str = "", *, kind: str = "", name: str = "", wrap: bool = False)
     return widget
 
 
+def figures(
+    entries: Sequence[tuple[str, str]], prefix: str, columns: int = 3
+) -> tuple[QGridLayout, dict[str, QLabel]]:
+    """Figures in a grid, each big under its small caption: (key, caption) per figure, its value's
+    label named `<prefix>-<key>`; the grid, and the value labels by key."""
+    grid = QGridLayout()
+    grid.setHorizontalSpacing(16)
+    values: dict[str, QLabel] = {}
+    for index, (key, caption) in enumerate(entries):
+        figure = QVBoxLayout()
+        figure.setSpacing(0)
+        figure.addWidget(label(caption, kind="small"))
+        values[key] = label("", kind="figure", name=f"{prefix}-{key}")
+        figure.addWidget(values[key])
+        grid.addLayout(figure, index // columns, index % columns)
+    return grid, values
+
+
 def restyle(widget: QWidget, kind: str) -> None:
     """Change a widget's `kind` and let the theme apply it again."""
     widget.setProperty("kind", kind)

@@ -23,7 +23,8 @@ SIZES = {"": (1024, 768), "-fhd": (1920, 1080)}
 
 def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     """A manager's day: log-in, register, sale, payment, receipt, history, drafts, reports and
-    their panels, help, the till's settings, closing, lock."""
+    their panels, help, the till's settings, the register with cash taken out and an X, closing,
+    lock."""
     shots = [driver.shot(folder, f"{language}-login")]
     driver.log_in("u-claire")
     driver.on("register")
@@ -65,6 +66,8 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
             driver.tap("help-settings")
             driver.on("settings")
             shots.append(driver.shot(folder, f"{language}-settings"))
+        if name == "register":
+            shots += cash_and_x(driver, folder, language)
         if name == "history":
             shots += keyboard_pages(driver, folder, language)
             driver.tap("history-register")
@@ -82,6 +85,23 @@ def walk(driver: Driver, folder: Path, language: str) -> list[Path]:
     driver.tap("nav-lock")
     driver.on("lock")
     shots.append(driver.shot(folder, f"{language}-lock"))
+    return shots
+
+
+def cash_and_x(driver: Driver, folder: Path, language: str) -> list[Path]:
+    """Cash taken out of the drawer (its slip previewed), then the X: the register's figures."""
+    driver.tap("register-cash")
+    driver.tap("cash-reason-bank")
+    driver.type_keys("40")
+    shots = [driver.shot(folder, f"{language}-register-cash")]
+    driver.tap("cash-record")
+    driver.settle()
+    shots.append(driver.shot(folder, f"{language}-register-cash-slip"))
+    driver.close_panels()
+    driver.tap("register-x")
+    driver.settle()
+    driver.close_panels()
+    shots.append(driver.shot(folder, f"{language}-register-x"))
     return shots
 
 

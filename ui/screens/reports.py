@@ -23,7 +23,6 @@ from ui.qt import (
     QButtonGroup,
     QGridLayout,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -37,6 +36,7 @@ from ui.widgets import (
     button,
     choice_panel,
     date_panel,
+    figures,
     fill,
     label,
     table,
@@ -157,17 +157,9 @@ class ReportsScreen(Screen):
 
         # Its figures.
         self.heading = label("", kind="section", name="reports-heading", wrap=True)
-        self.figures: dict[str, QLabel] = {}
-        figures_grid = QGridLayout()
-        figures_grid.setHorizontalSpacing(16)
-        for index, (key, caption) in enumerate(FIGURES):
-            figure = QVBoxLayout()
-            figure.setSpacing(0)
-            figure.addWidget(label(tr(caption), kind="small"))
-            value = label("", kind="figure", name=f"reports-{key}")
-            figure.addWidget(value)
-            self.figures[key] = value
-            figures_grid.addLayout(figure, index // 3, index % 3)
+        figures_grid, self.figures = figures(
+            [(key, tr(caption)) for key, caption in FIGURES], "reports"
+        )
         self.vat_table = table(
             "reports-vat-rates",
             [tr("Rate"), tr("Excl. VAT"), tr("VAT"), tr("Incl. VAT")],
