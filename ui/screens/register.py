@@ -703,7 +703,7 @@ class RegisterScreen(Screen):
         """The X gives what each mode should hold; the differences are shown before the Z."""
         sync, register = self.context.core, self.context.register_id
         assert register is not None
-        self.run(lambda: sync.client.x_report(register), self.show_differences)
+        self.run(lambda: sync.x_report(register), self.show_differences)
 
     def show_differences(self, x: dict[str, Any]) -> None:
         counted = self.counted()
