@@ -300,6 +300,8 @@ class MainWindow(QMainWindow):
             self.show_screen("blocked")
 
     def _connectivity(self, event: ConnectivityChanged) -> None:
+        if self.context.sync is None:
+            return  # queued by a core closed since (the till is stopping)
         self.refresh_status()
         for screen in self.screens.values():
             screen.connectivity_changed(event.online)
