@@ -38,7 +38,6 @@ log = logging.getLogger("till.sync")
 SHOP = "shop"
 CATALOG = "catalog"
 OPEN_ORDERS = 100  # a register's open orders looked at, newest first, for an empty one
-CASH_MOVEMENTS = "cash_movements"
 
 
 class SyncSettings(BaseSettings):
@@ -341,32 +340,13 @@ class TillSync:
 
     # ------------------------------------------------------------------------ the register
 
-    def move_cash(
-        self, register_id: str, kind: Literal["in", "out"], amount: str, reason: str
-    ) -> dict[str, Any]:
-        """Cash put into or taken out of the register's drawer; kept among its period's."""
-        movement = self.client.move_cash(register_id, kind, amount, reason)
-        period = str(movement["period_id"])
-        self._keep_movements(period, [*self.cash_movements(period), movement])
-        return movement
-
-    def x_report(self, register_id: str) -> dict[str, Any]:
-        """The register's X; its period's cash movements are kept as the X lists them (those
-        made on other tills too)."""
-        x = self.client.x_report(register_id)
-        self._keep_movements(str(x["period_id"]), list(x["cash_movements"]))
-        return x
-
-    def cash_movements(self, period_id: str) -> list[dict[str, Any]]:
-        """The cash movements of a register's period that this till knows of: those it made,
-        and all of them as of its last X (the server has no list of them for a cashier)."""
-        kept: dict[str, Any] | None = self.store.get(CASH_MOVEMENTS)
-        if kept is None or kept["period_id"] != period_id:
-            return []
-        return list(kept["movements"])
-
-    def _keep_movements(self, period_id: str, movements: list[dict[str, Any]]) -> None:
-        self.store.set(CASH_MOVEMENTS, {"period_id": period_id, "movements": movements})
+    def cash_movements(self, register_id: str) -> list[dict[str, Any]]:
+        """The cash put into or taken out of the register's drawer since it was opened, on any
+        till, oldest first."""
+        movements: list[dict[str, Any]] = self.client.get(
+            f"/registers/{register_id}/cash-movements"
+        )
+        return movements
 
     # ------------------------------------------------------------------------ offline
 

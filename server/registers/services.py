@@ -282,6 +282,21 @@ def register_json(state: RegisterState) -> dict[str, Any]:
     }
 
 
+def period_movements(session: Session, shop_id: str, register_id: str) -> list[CashMovement]:
+    """The cash movements of the register's open period, oldest first."""
+    get_register(session, shop_id, register_id)
+    period = current_period(session, shop_id, register_id)
+    if period is None:
+        return []
+    return list(
+        session.scalars(
+            select(CashMovement)
+            .where(CashMovement.period_id == period.id)
+            .order_by(CashMovement.at, CashMovement.event_seq)
+        )
+    )
+
+
 def movement_json(movement: CashMovement) -> dict[str, Any]:
     return {
         "id": movement.id,

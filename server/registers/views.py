@@ -43,6 +43,16 @@ def list_registers(reader: ReaderDep) -> list[dict[str, Any]]:
     return [services.register_json(state) for state in states]
 
 
+@router.get("/{register_id}/cash-movements")
+def list_cash_movements(register_id: str, reader: ReaderDep) -> list[dict[str, Any]]:
+    """The cash put into or taken out of the register's drawer since it was opened, oldest first;
+    none while it is closed."""
+    return [
+        services.movement_json(movement)
+        for movement in services.period_movements(reader.session, reader.actor.shop_id, register_id)
+    ]
+
+
 @router.post("/{register_id}/open")
 def open_register(register_id: str, body: OpenIn, mutation: MutationDep) -> Response:
     """Open the register with the float counted in its drawer."""

@@ -163,8 +163,15 @@ def test_cash_goes_in_and_out_of_an_open_register_only(
         "register_closed",
     )
     cashier.ok("POST", "/registers/R1/open", json={"float": "100.00"})
+    assert cashier.ok("GET", "/registers/R1/cash-movements") == []
     made = cashier.ok("POST", "/registers/R1/cash-movements", json=movement)
     assert (made["kind"], made["amount"], made["reason"]) == ("in", "50.00", movement["reason"])
+    out = cashier.ok(
+        "POST", "/registers/R1/cash-movements", json={**movement, "kind": "out", "amount": "7.20"}
+    )
+    assert cashier.ok("GET", "/registers/R1/cash-movements") == [made, out]
+    assert cashier.ok("GET", "/registers/R2/cash-movements") == []
+    error_of(cashier.request("GET", "/registers/R9/cash-movements"), 404, "not_found")
     error_of(
         cashier.request("POST", "/registers/R1/open", json={"float": "10.00"}), 409, "register_open"
     )

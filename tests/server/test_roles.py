@@ -146,6 +146,12 @@ def build_scene(client: TestClient, services: Services) -> Scene:
     cashier.add(paying_order["id"], "creme")
     payment = cashier.pay(paying_order["id"], "card", "1.00")["payments"][0]["id"]
 
+    cashier.ok(
+        "POST",
+        f"/registers/{register}/cash-movements",
+        json={"kind": "in", "amount": "20.00", "reason": f"Monnaie {tag}"},
+    )
+
     paid_order = cashier.new_order()
     paid_order = cashier.add(paid_order["id"], "espresso")
     cashier.pay(paid_order["id"], mode, paid_order["final_price"])
@@ -364,6 +370,10 @@ ROUTES: dict[str, Route] = {
         foreign=lambda a, b: [Call("/shop", json={"name": "Autre"}, status=200)],
     ),
     "GET /registers": Route(lambda s: Call("/registers")),
+    "GET /registers/{register_id}/cash-movements": Route(
+        lambda s: Call(f"/registers/{s.register}/cash-movements"),
+        foreign=lambda a, b: [Call(f"/registers/{b.register}/cash-movements")],
+    ),
     # Public by design: anyone holding a record or an archive of a shop checks it with these.
     "GET /shops/{shop_id}/public-keys": Route(
         lambda s: Call(f"/shops/{s.shop_id}/public-keys"),

@@ -221,7 +221,7 @@ class InvalidMovement(TillError):
 class RegisterView:
     """What the register screen shows, read on a worker: the shop's registers, the names of its
     users (who opened the register, who moved cash), and this register's period's cash
-    movements that the till knows of."""
+    movements, from every till."""
 
     registers: list[dict[str, Any]]
     names: dict[str, str]
@@ -231,11 +231,9 @@ class RegisterView:
 def read_register(sync: TillSync, register_id: str | None) -> RegisterView:
     registers: list[dict[str, Any]] = sync.client.get("/registers")
     names = {str(user["id"]): str(user["name"]) for user in sync.client.get("/users")}
-    period = next(
-        (item["period_id"] for item in registers if item["id"] == register_id and item["open"]),
-        None,
-    )
-    return RegisterView(registers, names, sync.cash_movements(str(period)) if period else [])
+    is_open = any(item["id"] == register_id and item["open"] for item in registers)
+    movements = sync.cash_movements(register_id) if register_id and is_open else []
+    return RegisterView(registers, names, movements)
 
 
 class CashForm(QWidget):
@@ -614,7 +612,7 @@ class RegisterScreen(Screen):
             self.show_movements(x["cash_movements"])
             self.print_closing(x)
 
-        self.run(lambda: sync.x_report(register), reported)
+        self.run(lambda: sync.client.x_report(register), reported)
 
     def print_closing(self, closure: dict[str, Any]) -> None:
         shop = self.context.shop or {}
@@ -662,7 +660,7 @@ class RegisterScreen(Screen):
             self.entered()
 
         amount = to_json_amount(cents)
-        self.run(lambda: sync.move_cash(register, kind, amount, reason), recorded, failed)
+        self.run(lambda: sync.client.move_cash(register, kind, amount, reason), recorded, failed)
 
     def print_slip(self, movement: dict[str, Any]) -> None:
         context = self.context
@@ -703,7 +701,7 @@ class RegisterScreen(Screen):
         """The X gives what each mode should hold; the differences are shown before the Z."""
         sync, register = self.context.core, self.context.register_id
         assert register is not None
-        self.run(lambda: sync.x_report(register), self.show_differences)
+        self.run(lambda: sync.client.x_report(register), self.show_differences)
 
     def show_differences(self, x: dict[str, Any]) -> None:
         counted = self.counted()
