@@ -246,6 +246,44 @@ class ClosingReport:
     heads: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
 
+def closing_report(closure: Mapping[str, Any]) -> ClosingReport:
+    """The figures of a closure as the server gives them: a sealed Z record (`register_z`), or
+    an X's figures (no number, no seal)."""
+    return ClosingReport(
+        kind="Z" if closure.get("type") == "register_z" else "X",
+        register=str(closure.get("register_name") or closure["register_id"]),
+        cashier=str(closure.get("closed_by_name") or closure.get("closed_by") or ""),
+        opened_at=from_utc_iso(closure["opened_at"]),
+        closed_at=from_utc_iso(closure["closed_at"]),
+        modes=tuple(
+            ModeCount(
+                mode["label"],
+                from_json_amount(mode["expected"]),
+                from_json_amount(mode["counted"]) if mode.get("counted") is not None else None,
+            )
+            for mode in closure["modes"]
+        ),
+        float_at_opening=from_json_amount(closure["float_at_opening"]),
+        float_left=from_json_amount(closure.get("float_left") or "0.00"),
+        period_total=from_json_amount(closure["period_total"]),
+        grand_total=from_json_amount(closure["grand_total"]),
+        sales_count=int(closure["sales_count"]),
+        cash_movements=tuple(
+            (
+                str(movement["reason"]),
+                from_json_amount(movement["amount"]) * (1 if movement["kind"] == "in" else -1),
+            )
+            for movement in closure.get("cash_movements", ())
+        ),
+        number=closure.get("z_number"),
+        seal=closure.get("hash"),
+        heads={
+            chain: (int(head["seq"]), str(head["hash"]))
+            for chain, head in (closure.get("chain_heads") or {}).items()
+        },
+    )
+
+
 def closing_ticket(report: ClosingReport, shop: ShopHeader, software: SoftwareInfo) -> Document:
     if report.kind not in ("Z", "X"):
         raise NotPrintable(f"unknown closing kind {report.kind!r}")

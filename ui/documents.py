@@ -12,8 +12,7 @@ from printing.context import Issuance, People, ShopHeader, SoftwareInfo, amount_
 from printing.document import Align, Block, Columns, Document, Rule, Text
 from printing.profile import PrinterProfile
 from printing.receipts import (
-    ClosingReport,
-    ModeCount,
+    closing_report,
     closing_ticket,
     printer_test_page,
     receipt,
@@ -57,41 +56,7 @@ def receipt_document(
 
 def closing_document(closure: Mapping[str, Any], shop: Mapping[str, Any]) -> Document:
     """The Z (a sealed register closure) or the X (figures so far) as the server answered them."""
-    z = closure.get("type") == "register_z"
-    report = ClosingReport(
-        kind="Z" if z else "X",
-        register=str(closure.get("register_name") or closure["register_id"]),
-        cashier=str(closure.get("closed_by_name") or closure.get("closed_by") or ""),
-        opened_at=from_utc_iso(closure["opened_at"]),
-        closed_at=from_utc_iso(closure["closed_at"]),
-        modes=tuple(
-            ModeCount(
-                mode["label"],
-                from_json_amount(mode["expected"]),
-                from_json_amount(mode["counted"]) if mode.get("counted") is not None else None,
-            )
-            for mode in closure["modes"]
-        ),
-        float_at_opening=from_json_amount(closure["float_at_opening"]),
-        float_left=from_json_amount(closure.get("float_left") or "0.00"),
-        period_total=from_json_amount(closure["period_total"]),
-        grand_total=from_json_amount(closure["grand_total"]),
-        sales_count=int(closure["sales_count"]),
-        cash_movements=tuple(
-            (
-                str(movement["reason"]),
-                from_json_amount(movement["amount"]) * (1 if movement["kind"] == "in" else -1),
-            )
-            for movement in closure.get("cash_movements", ())
-        ),
-        number=closure.get("z_number"),
-        seal=closure.get("hash"),
-        heads={
-            chain: (int(head["seq"]), str(head["hash"]))
-            for chain, head in (closure.get("chain_heads") or {}).items()
-        },
-    )
-    return closing_ticket(report, shop_of(shop), software())
+    return closing_ticket(closing_report(closure), shop_of(shop), software())
 
 
 def cash_slip(

@@ -23,8 +23,7 @@ from printing.document import FONTS, Align, Block, Columns, Document, QrCode, Ru
 from printing.layout import caption_lines, render_text, text_lines
 from printing.profile import PAPER_80_48
 from printing.receipts import (
-    ClosingReport,
-    ModeCount,
+    closing_report,
     closing_ticket,
     receipt,
     shop_header,
@@ -32,7 +31,6 @@ from printing.receipts import (
 )
 from server.shops.models import Shop
 from till.money import format_amount, format_rate, from_json_amount, from_json_rate
-from till.timestamps import from_utc_iso
 
 # Mail is read on screens: the widest paper's layout.
 PAPER = PAPER_80_48
@@ -74,37 +72,7 @@ def _amount(record: Mapping[str, Any], name: str) -> int:
 
 def z_document(record: Mapping[str, Any], shop: ShopHeader, software: SoftwareInfo) -> Document:
     """A sealed Z as its ticket is printed."""
-    report = ClosingReport(
-        kind="Z",
-        register=record["register_name"],
-        cashier=record.get("closed_by_name") or record["closed_by"],
-        opened_at=from_utc_iso(record["opened_at"]),
-        closed_at=from_utc_iso(record["closed_at"]),
-        modes=tuple(
-            ModeCount(
-                row["label"],
-                from_json_amount(row["expected"]),
-                None if row["counted"] is None else from_json_amount(row["counted"]),
-            )
-            for row in record["modes"]
-        ),
-        float_at_opening=_amount(record, "float_at_opening"),
-        float_left=_amount(record, "float_left"),
-        period_total=_amount(record, "period_total"),
-        grand_total=_amount(record, "grand_total"),
-        sales_count=record["sales_count"],
-        cash_movements=tuple(
-            (
-                movement["reason"],
-                from_json_amount(movement["amount"]) * (1 if movement["kind"] == "in" else -1),
-            )
-            for movement in record["cash_movements"]
-        ),
-        number=record["z_number"],
-        seal=record["hash"],
-        heads={chain: (head["seq"], head["hash"]) for chain, head in record["chain_heads"].items()},
-    )
-    return closing_ticket(report, shop, software)
+    return closing_ticket(closing_report(record), shop, software)
 
 
 def closing_title(record: Mapping[str, Any]) -> str:
