@@ -751,6 +751,8 @@ class ValidationGroup:
         self._found = {found[0].id: found for found in session.execute(_TO_VALIDATE, params)}
         self._lines = _by_order(session.execute(_LINES_OF, params))
         self._payments = _by_order(session.execute(_PAYMENTS_OF, params))
+        shops = {found[0].shop_id for found in self._found.values()}
+        self._tips = sealing.chain_tips_of(session, shops) if shops else {}
         self._sealers: dict[str, sealing.Sealer] = {}
         # One moment for the whole group, committed at once: its orders are validated together.
         self.now = utc_now()
@@ -847,7 +849,8 @@ class ValidationGroup:
         return Validation(body, record, payments, heads, signed)
 
     def _sealer(self, shop_id: str, key_row: ShopKey | None) -> sealing.Sealer:
-        """The shop's sealer, made at its first order: its chains' tips are read then."""
+        """The shop's sealer, made at its first order, on the chains' tips read with the
+        orders."""
         sealer = self._sealers.get(shop_id)
         if sealer is None:
             # The key is the one read with the order: keys are only retired by making a new one,
@@ -857,7 +860,9 @@ class ValidationGroup:
                 if key_row is not None
                 else self.keys.signing_key(self.session, shop_id)
             )
-            sealer = self._sealers[shop_id] = sealing.Sealer(self.session, self.keys, shop_id, key)
+            sealer = self._sealers[shop_id] = sealing.Sealer(
+                self.session, self.keys, shop_id, key, self._tips[shop_id]
+            )
         return sealer
 
     def write(self) -> None:

@@ -6,13 +6,13 @@ whole transaction, so that seq numbers are gapless and every record links to the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, bindparam, func, insert, select, union_all
+from sqlalchemy import Table, bindparam, func, insert, select, text, union_all
 from sqlalchemy.orm import Session
 
 from server.errors import Invalid
@@ -69,11 +69,38 @@ def _tips_query() -> Any:
 _TIPS = _tips_query()
 
 
+# The same for several shops at once (PostgreSQL): the last record of each (shop, chain) pair,
+# each found by the index on (shop_id, chain, seq) as the statement above does.
+_TIPS_OF_SHOPS = text(
+    "SELECT s.shop_id, c.chain, t.seq, t.hash, t.sealed_at"
+    " FROM unnest(CAST(:shop_ids AS text[])) AS s(shop_id)"
+    " CROSS JOIN unnest(CAST(:chains AS text[])) AS c(chain)"
+    " CROSS JOIN LATERAL (SELECT r.seq, r.hash, r.sealed_at FROM sealed_records AS r"
+    " WHERE r.shop_id = s.shop_id AND r.chain = c.chain ORDER BY r.seq DESC LIMIT 1) AS t"
+)
+
+
 def chain_tips(session: Session, shop_id: str) -> dict[str, Tip]:
     """The tip of each chain of the shop, read in one query."""
-    tips = dict.fromkeys(CHAINS, Tip(ChainHead.genesis(), None))
-    for row in session.execute(_TIPS, {"shop_id": shop_id}):
-        tips[row.chain] = Tip(ChainHead(row.seq, row.hash), as_utc(row.sealed_at))
+    return chain_tips_of(session, [shop_id])[shop_id]
+
+
+def chain_tips_of(session: Session, shop_ids: Collection[str]) -> dict[str, dict[str, Tip]]:
+    """The tip of each chain of each shop: in one query on PostgreSQL, where a group of
+    validations waits for each round trip; shop after shop on SQLite, which has none."""
+    tips = {shop_id: dict.fromkeys(CHAINS, Tip(ChainHead.genesis(), None)) for shop_id in shop_ids}
+    if session.get_bind().dialect.name == "postgresql":
+        params = {"shop_ids": list(shop_ids), "chains": list(CHAINS)}
+        found = [dict(row) for row in session.execute(_TIPS_OF_SHOPS, params).mappings()]
+    else:
+        found = [
+            {"shop_id": shop_id, **row}
+            for shop_id in shop_ids
+            for row in session.execute(_TIPS, {"shop_id": shop_id}).mappings()
+        ]
+    for row in found:
+        head = ChainHead(row["seq"], row["hash"])
+        tips[row["shop_id"]][row["chain"]] = Tip(head, as_utc(row["sealed_at"]))
     return tips
 
 
@@ -112,12 +139,18 @@ class Sealer:
     when the `with` block it is used in ends (or by `write`)."""
 
     def __init__(
-        self, session: Session, keys: KeyStore, shop_id: str, key: SigningKey | None = None
+        self,
+        session: Session,
+        keys: KeyStore,
+        shop_id: str,
+        key: SigningKey | None = None,
+        tips: dict[str, Tip] | None = None,
     ) -> None:
-        """`key`: the shop's signing key when the caller has it already."""
+        """`key`, `tips`: the shop's signing key and its chains' tips, when the caller has read
+        them already (under the lock)."""
         self.session = session
         self.shop_id = shop_id
-        self.tips = chain_tips(session, shop_id)
+        self.tips = tips if tips is not None else chain_tips(session, shop_id)
         self.key = key or keys.signing_key(session, shop_id)
         self._unwritten: list[dict[str, Any]] = []
 

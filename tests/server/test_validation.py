@@ -137,6 +137,11 @@ def test_a_group_seals_the_orders_of_several_shops(
         "B00000002",
     ]
     assert len({order["validated_at"] for order in sealed}) == 1
+    # Again, on chains that now hold records: the tips of both shops, read at once, go on.
+    requests = [(till, paid_order(till), None) for till in (other, cashier)]
+    sealed = [body(answer) for answer in sent_together(services, requests)]
+    assert [order["public_number"] for order in sealed] == ["B00000003", "T00000003"]
+    assert [order["record"]["seq"] for order in sealed] == [3, 3]
     for till in (cashier, other):
         assert till.ok("GET", "/verification/chains")["ok"] is True
 
