@@ -1,8 +1,8 @@
 """The cashier's screen driven like a finger would, offscreen, against the real server on
 loopback (through the fault proxy of the till core's tests, so the network can be cut).
 
-`--screenshots DIR` (or TILL_UI_SCREENSHOTS) keeps the screenshots of every main screen there;
-otherwise they go to the test's temporary folder."""
+The screenshots of every main screen are kept in build/screenshots/ (git-ignored), to be looked
+at after a run; `--screenshots DIR` (or TILL_UI_SCREENSHOTS) puts them elsewhere."""
 
 from __future__ import annotations
 
@@ -27,15 +27,17 @@ from ui.app import application, open_window, sync_factory
 from ui.context import TillContext
 from ui.settings import ScreenSettings
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--screenshots", default=None, help="folder to keep the UI screenshots in")
 
 
 @pytest.fixture
-def screenshots(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+def screenshots(request: pytest.FixtureRequest) -> Path:
     chosen = request.config.getoption("--screenshots") or os.environ.get("TILL_UI_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path / "screenshots"
+    folder = Path(chosen) if chosen else SCREENSHOTS
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
