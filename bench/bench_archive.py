@@ -42,7 +42,6 @@ from server.cli import DEMO_SHOP
 from server.db import Database
 from server.exports.chart import load_chart
 from server.exports.fec import build_fec
-from server.exports.services import checked_period
 from server.orders.models import OrderRow, OrderStatus, PaymentRow
 from server.sealing.keys import KeyStore
 from server.sealing.services import Sealer, stored_records
@@ -279,7 +278,7 @@ def time_fec(database: Database) -> float:
     with database.reader() as session:
         shop = session.get(Shop, SHOP)
         assert shop is not None
-        period = checked_period(date(YEAR, 1, 1), date(YEAR, 12, 31), date.today())
+        period = archives.Period.checked(date(YEAR, 1, 1), date(YEAR, 12, 31), date.today())
         fec = build_fec(session, shop, load_chart(session, SHOP), period)
     seconds = time.perf_counter() - started
     print(

@@ -6,9 +6,10 @@ that a period is too long."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+
+from till.periods import one_year_after
 
 ONE_DAY = timedelta(days=1)
 
@@ -20,19 +21,6 @@ class QuickPeriod(StrEnum):
     THIS_MONTH = "this_month"
     LAST_MONTH = "last_month"
     THIS_YEAR = "this_year"
-
-
-def business_day(moment: datetime, timezone: str, opening_hour: int) -> date:
-    """The shop's business day of a moment, as the server counts it for its closings."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return (local - timedelta(hours=opening_hour)).date()
-
-
-def one_year_after(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return date(day.year + 1, 3, 1)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ from till.fiscal.archive import (
 )
 from till.fiscal.perimeter import ROOT, current_fingerprint
 from till.fiscal.records import CHAINS, ChainHead
+from till.periods import one_year_after
 from till.timestamps import to_utc_iso
 from till.version import SOFTWARE_NAME, __version__
 
@@ -70,17 +71,21 @@ class Period:
     end: date
 
     @classmethod
-    def checked(cls, start: date, end: date, today: date) -> Period:
+    def checked(
+        cls, start: date, end: date, today: date | None, *, subject: str = "An archive"
+    ) -> Period:
+        """The period, if it is one an archive, export or report (`subject`, in the messages)
+        may cover: at most a year, and not after `today` when given."""
         if start < EARLIEST:
-            raise Invalid(f"An archive cannot start before {EARLIEST}.")
+            raise Invalid(f"{subject} cannot start before {EARLIEST}.")
         if end < start:
             raise Invalid(f"The period ends ({end}) before it starts ({start}).")
-        if end > today:
+        if today is not None and end > today:
             raise Invalid(f"The period ends on {end}, after today ({today}).")
-        limit = _one_year_after(start)
+        limit = one_year_after(start)
         if end >= limit:
             raise Invalid(
-                f"An archive covers at most one year: from {start}, it ends on "
+                f"{subject} covers at most one year: from {start}, it ends on "
                 f"{limit - timedelta(days=1)} at the latest."
             )
         return cls(start, end)
@@ -94,13 +99,6 @@ class Period:
             return datetime.combine(day, opening, zone)
 
         return begins(self.start), begins(self.end + timedelta(days=1))
-
-
-def _one_year_after(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return date(day.year + 1, 3, 1)
 
 
 def today(session: Session, shop_id: str, now: datetime) -> date:

@@ -5,39 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.archives.services import EARLIEST, Period
-from server.errors import Conflict, Invalid, NotFound
+from server.errors import Conflict, NotFound
 from server.reports.records import Scope, sealed_orders, sealed_payments
 from server.shops.models import Shop
 
 
 class RecordsOutOfOrder(Conflict):
     code = "records_out_of_order"
-
-
-def checked_period(start: date, end: date, today: date) -> Period:
-    """Business days from `start` to `end`, both included: at most one year, not after today."""
-    if start < EARLIEST:
-        raise Invalid(f"An export cannot start before {EARLIEST}.")
-    if end < start:
-        raise Invalid(f"The period ends ({end}) before it starts ({start}).")
-    if end > today:
-        raise Invalid(f"The period ends on {end}, after today ({today}).")
-    try:
-        limit = start.replace(year=start.year + 1)
-    except ValueError:  # 29 February
-        limit = date(start.year + 1, 3, 1)
-    if end >= limit:
-        raise Invalid(
-            f"An export covers at most one year: from {start}, it ends on "
-            f"{limit - timedelta(days=1)} at the latest."
-        )
-    return Period(start, end)
 
 
 def shop_of(session: Session, shop_id: str) -> Shop:

@@ -37,7 +37,7 @@ To = Annotated[date, Query(alias="to", description="Last business day, included"
 def _period(reader: Reader, start: date, end: date, what: str) -> Period:
     reader.actor.require(READERS, what)
     shop_today = today(reader.session, reader.actor.shop_id, utc_now())
-    return services.checked_period(start, end, shop_today)
+    return Period.checked(start, end, shop_today, subject="An export")
 
 
 def _journal(app: Services, actor: Actor, details: Mapping[str, Any]) -> None:

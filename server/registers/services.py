@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from server.journal.services import EventKind, journal
 from server.registers.models import CashMovement, RegisterPeriod
 from server.sealing.keys import KeyStore
 from server.shops.models import Register, Shop
+from till import periods
 from till.money import to_json_amount
 from till.timestamps import as_utc, to_utc_iso, utc_now
 
@@ -38,8 +39,7 @@ class RegisterAlreadyOpen(Conflict):
 
 def business_day(shop: Shop, moment: datetime) -> date:
     """The shop's business day of a moment: a day starts at the shop's opening hour."""
-    local = moment.astimezone(ZoneInfo(shop.timezone))
-    return (local - timedelta(hours=shop.opening_hour)).date()
+    return periods.business_day(moment, shop.timezone, shop.opening_hour)
 
 
 def get_register(session: Session, shop_id: str, register_id: str) -> Register:

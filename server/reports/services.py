@@ -26,7 +26,7 @@ from server.archives.services import Period
 from server.catalog.models import Department
 from server.closures.models import ClosureKind, ClosureRow
 from server.closures.services import Figures
-from server.errors import Invalid, NotFound
+from server.errors import NotFound
 from server.orders.models import OrderRow
 from server.receipts.models import IssuanceRow
 from server.receipts.services import Document
@@ -77,26 +77,6 @@ CLOSINGS = {
 MOVEMENTS = {"in": "Entrée", "out": "Sortie"}
 
 
-def one_year_after(day: date) -> date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:  # 29 February
-        return date(day.year + 1, 3, 1)
-
-
-def checked_period(start: date, end: date) -> Period:
-    """Business days from `start` to `end`, both included, at most a year (seed 000 §4.1)."""
-    if end < start:
-        raise Invalid(f"The period ends ({end}) before it starts ({start}).")
-    limit = one_year_after(start)
-    if end >= limit:
-        raise Invalid(
-            f"A report covers at most one year: from {start}, it ends on "
-            f"{limit - timedelta(days=1)} at the latest."
-        )
-    return Period(start, end)
-
-
 @dataclass(frozen=True)
 class Request:
     """A report asked for, checked: what it covers, and what names its figures."""
@@ -118,7 +98,7 @@ def prepare(
     user_id: str | None,
     now: datetime,
 ) -> Request:
-    period = checked_period(start, end)
+    period = Period.checked(start, end, None, subject="A report")
     shop = session.get(Shop, shop_id)
     if shop is None:
         raise NotFound("This shop no longer exists.")

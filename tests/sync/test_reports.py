@@ -15,13 +15,14 @@ import pytest
 
 from sync.client import attachment_name
 from sync.errors import Forbidden, Rejected, ServerUnreachable
-from sync.reports import Period, QuickPeriod, business_day
+from sync.reports import Period, QuickPeriod
 from sync.service import TillSync
 from tests.sync.faultproxy import Fault, FaultProxy
 from tests.sync.servers import Site, enrolled_till
 from tests.sync.test_screen_calls import sold
 from till.fiscal.archive import ArchiveVerifier
 from till.fiscal.keys import PublicKey
+from till.periods import business_day
 
 WEDNESDAY = date(2026, 3, 18)
 

@@ -9,11 +9,12 @@ import csv
 from datetime import timedelta
 from pathlib import Path
 
-from sync.reports import Period, QuickPeriod, business_day
+from sync.reports import Period, QuickPeriod
 from tests.sync.servers import Site
 from tests.ui.driver import Driver
 from tests.ui.test_sale import pay_in_cash
 from till.money import format_amount, format_rate, from_json_amount, from_json_rate
+from till.periods import business_day
 
 
 def sell_a_few(driver: Driver) -> None:

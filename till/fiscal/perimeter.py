@@ -22,6 +22,7 @@ PERIMETER = (
     "till/vat.py",
     "till/order.py",
     "till/timestamps.py",
+    "till/periods.py",
     "till/fiscal/canonical.py",
     "till/fiscal/keys.py",
     "till/fiscal/records.py",

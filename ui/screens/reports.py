@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from sync.client import AccountingExport, ReportFile
-from sync.reports import Period, QuickPeriod, business_day
+from sync.reports import Period, QuickPeriod
 from till.errors import TillError
 from till.money import format_amount, format_rate, from_json_amount, from_json_rate
+from till.periods import business_day
 from ui.folders import FolderPanel, default_folder
 from ui.i18n import tr
 from ui.qt import (
