@@ -14,6 +14,7 @@ from server.closures import services
 from server.closures.models import ClosureKind, ClosureRow
 from server.deps import MutationDep, ReaderDep
 from server.mail.services import queue_z_copy
+from server.mail.views import SenderDep
 from server.orders.schemas import Strict
 from server.registers.services import register_json, register_states
 from till.money import from_json_amount
@@ -30,7 +31,9 @@ class CloseIn(Strict):
 
 
 @router.post("/registers/{register_id}/close")
-def close_register(register_id: str, body: CloseIn, mutation: MutationDep) -> Response:
+def close_register(
+    register_id: str, body: CloseIn, mutation: MutationDep, sender: SenderDep
+) -> Response:
     """The Z: expected and counted amounts per payment mode, sealed; the register is closed."""
     keys = mutation.services.keys
 
@@ -47,7 +50,8 @@ def close_register(register_id: str, body: CloseIn, mutation: MutationDep) -> Re
         )
         return {"register": register_json(state), "closure": closing.record.as_json()}
 
-    return mutation.respond(produce)
+    # Its copy by e-mail, queued with it, leaves at once rather than at the sender's next tick.
+    return mutation.respond(produce, on_commit=sender.wake)
 
 
 @router.post("/registers/{register_id}/x-report")

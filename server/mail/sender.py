@@ -20,10 +20,13 @@ from server.mail.mailer import Mailer, MailFailure
 from server.mail.messages import compose
 from server.operations import logs
 from server.sealing.keys import KeyStore
+from till.errors import TillError
 from till.timestamps import utc_now
 
 # Messages taken per pass; the next pass follows at once when there were more.
 BATCH = 50
+UNMADE = "The message could not be made (the server's log says why); it is not tried again."
+UNSENT = "The message could not be sent (the server's log says why); it is tried again later."
 
 
 class MailSender:
@@ -43,23 +46,26 @@ class MailSender:
 
     def run_once(self, now: datetime | None = None) -> int:
         """Queue the reports now due, then send every message due; the number sent. A message
-        is tried once per pass, even when its retry is due at once."""
+        is tried once per pass, even when its retry is due at once. `now`: the moment to act
+        at, in place of the clock's (tests)."""
         self.queue_reports()
         sent = 0
         tried: set[str] = set()
-        while True:
-            moment = now or utc_now()
+        while not self._stop.is_set():
             with self.database.reader() as session:
                 due = [
                     message_id
-                    for message_id in services.due_messages(session, moment, BATCH)
+                    for message_id in services.due_messages(session, now or utc_now(), BATCH)
                     if message_id not in tried
                 ]
             if not due:
-                return sent
+                break
             for message_id in due:
+                if self._stop.is_set():
+                    break
                 tried.add(message_id)
-                sent += self.deliver(message_id, moment)
+                sent += self.deliver(message_id, now)
+        return sent
 
     def queue_reports(self) -> None:
         with self.database.reader() as session:
@@ -73,32 +79,48 @@ class MailSender:
                     "reports not queued", exc_info=error, extra={"event": "mail_queue_failed"}
                 )
 
-    def deliver(self, message_id: str, now: datetime) -> bool:
+    def deliver(self, message_id: str, now: datetime | None = None) -> bool:
         """Claim the message, send it and record how it went; whether it was sent by us."""
         with self.database.transaction() as session:
-            if not services.claim(session, message_id, self.token, now):
+            # Claimed as of now, not as of the start of the pass: after a slow batch the lease
+            # would otherwise run out as it is taken, and another sender take the message too.
+            if not services.claim(session, message_id, self.token, now or utc_now()):
                 return False  # another sender has it
         try:
             with self.database.reader() as session:
                 outgoing = compose(
                     session, self.keys, self.settings, services.message_row(session, message_id)
                 )
+        except MailFailure as failure:  # no SMTP server yet: it waits for one
+            self._failed(message_id, failure)
+            return False
+        except (TillError, ValueError) as error:
+            # What it tells cannot be read, or a header cannot be written: it never will be.
+            logs.logger().error("mail not made", exc_info=error, extra={"event": "mail_error"})
+            self._failed(message_id, MailFailure(UNMADE, permanent=True))
+            return False
+        try:
             refused = self.mailer.send(outgoing.server, outgoing.message)
         except MailFailure as failure:
             self._failed(message_id, failure)
             return False
         except Exception as error:
-            # A message that cannot be made (a record unreadable) or an error nobody foresaw is
-            # tried again later like any failure, and said in the log with its cause.
+            # An error nobody foresaw is tried again later like an outage; its cause goes to the
+            # log, not to the journal, which keeps what it is told for good.
             logs.logger().error("mail not sent", exc_info=error, extra={"event": "mail_error"})
-            self._failed(message_id, MailFailure(f"The message could not be sent: {error}."))
+            self._failed(message_id, MailFailure(UNSENT))
             return False
         with self.database.transaction() as session:
-            services.mark_sent(
+            recorded = services.mark_sent(
                 session, self.keys, message_id, self.token, refused, outgoing.files, utc_now()
             )
-        logs.logger().info("mail sent", extra={"event": "mail_sent"})
-        return True
+        if recorded:
+            logs.logger().info("mail sent", extra={"event": "mail_sent"})
+        else:
+            logs.logger().warning(
+                "mail sent after its claim ran out", extra={"event": "mail_claim_lost"}
+            )
+        return recorded
 
     def _failed(self, message_id: str, failure: MailFailure) -> None:
         with self.database.transaction() as session:
@@ -135,5 +157,7 @@ class MailSender:
                 logs.logger().error(
                     "mail sender pass failed", exc_info=error, extra={"event": "mail_pass_failed"}
                 )
+            # A wake that comes between these two lines is not lost: the pass that follows at
+            # once sends what was committed before it.
             self._wake.wait(self.interval)
             self._wake.clear()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from server.accounts.services import Actor
 from server.closures.models import ClosureKind, ClosureRow
 from server.config import Settings
-from server.errors import Conflict, NotFound
+from server.errors import Conflict, Invalid, NotFound
 from server.journal.services import EventKind, journal
 from server.mail.mailer import MailFailure, SmtpServer, Tls
 from server.mail.models import (
@@ -33,6 +33,9 @@ from till.timestamps import to_utc_iso, utc_now
 # A claimed message is left to its sender this long; past it, the sender is taken for dead and
 # the message is claimed again. Longer than an SMTP exchange can take.
 CLAIM_LEASE = timedelta(minutes=10)
+# Attempts before an outage is given up on (the waits between them grow to an hour: about two
+# days); a manager may send the message again (`POST /mail/messages/{id}/retry`).
+MAX_ATTEMPTS = 50
 REPORT_KINDS = {
     ClosureKind.DAILY.value: MessageKind.DAILY_REPORT,
     ClosureKind.MONTHLY.value: MessageKind.MONTHLY_REPORT,
@@ -157,6 +160,14 @@ def change_settings(
         password_changed = row.smtp_password is not None
         row.smtp_host = row.smtp_port = row.smtp_tls = row.smtp_user = row.smtp_password = None
     else:
+        if (
+            smtp.password is None
+            and not smtp.clear_password
+            and row.smtp_password is not None
+            and (row.smtp_host, row.smtp_user) != (smtp.host, smtp.user)
+        ):
+            # The password kept is for the server and user it was given with, never for others.
+            raise Invalid("Give the password again for another SMTP server or user.")
         row.smtp_host, row.smtp_port, row.smtp_tls = smtp.host, smtp.port, smtp.tls.value
         row.smtp_user = smtp.user
         if smtp.password is not None:
@@ -496,6 +507,12 @@ def mark_failed(
     row = session.get(MailMessageRow, message_id, with_for_update=True)
     if row is None or row.claim != token or row.status != MessageStatus.SENDING:
         return False
+    if not failure.permanent and row.attempts >= MAX_ATTEMPTS:
+        failure = MailFailure(
+            f"{failure.reason} Given up after {row.attempts} attempts: a manager may send it "
+            "again.",
+            permanent=True,
+        )
     row.status = (MessageStatus.FAILED if failure.permanent else MessageStatus.QUEUED).value
     row.next_attempt_at = now + retry_in(row.attempts)
     row.claim = row.claimed_until = None

@@ -9,6 +9,7 @@ import io
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email import policy
@@ -33,14 +34,17 @@ from server.closures.services import close_due_periods
 from server.config import Settings
 from server.db import Database
 from server.deps import Services
+from server.mail import services as mail_services
 from server.mail.mailer import MailFailure, MemoryMailer, SmtpMailer
-from server.mail.models import MailSettingsRow
-from server.mail.sender import MailSender
+from server.mail.mailer import SmtpServer as Relay
+from server.mail.models import MailMessageRow, MailSettingsRow, MessageKind
+from server.mail.sender import UNMADE, MailSender
 from server.mail.services import claim, mark_sent
 from server.shops.models import Shop
 from tests.server.conftest import PostgresDatabases, make_settings
 from tests.server.helpers import Till, enroll, error_of, new_shop, next_business_morning
 from till.money import format_amount, from_json_amount
+from till.timestamps import utc_now
 
 PARIS = ZoneInfo("Europe/Paris")
 SENDER = "caisse@boulangerie.test"
@@ -351,6 +355,68 @@ def test_a_sender_that_died_holding_a_message_loses_it_to_another(
     # The dead sender, come back, cannot mark it: it is no longer its.
     with services.database.transaction() as session:
         assert not mark_sent(session, services.keys, message["id"], dead.token, [], [], later)
+
+
+class SlowMailer(MemoryMailer):
+    """Takes `seconds` a message, and notes whether the message's claim held while it was sent."""
+
+    def __init__(self, services: Services, seconds: float) -> None:
+        super().__init__()
+        self.services, self.seconds = services, seconds
+        self.claim_held: list[bool] = []
+
+    def send(self, server: Relay, message: EmailMessage) -> list[str]:
+        time.sleep(self.seconds)
+        message_id = str(message["Message-ID"]).strip("<>").split("@")[0]
+        with self.services.database.reader() as session:
+            row = session.get(MailMessageRow, message_id)
+            assert row is not None and row.claimed_until is not None
+            self.claim_held.append(row.claimed_until > utc_now())
+        return super().send(server, message)
+
+
+def test_a_claim_runs_from_when_it_is_taken_not_from_the_start_of_the_pass(
+    manager: Till, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(mail_services, "CLAIM_LEASE", timedelta(seconds=1))
+    for _ in range(3):
+        manager.ok("POST", "/mail/test", json={"recipient": OWNER})
+    mailer = SlowMailer(services, 0.6)
+    sender = MailSender(services.database, services.keys, services.settings, mailer)
+    assert sender.run_once() == 3
+    # Each claimed when its turn came: no other sender could have taken it while it was sent.
+    assert mailer.claim_held == [True, True, True]
+
+
+def test_a_message_that_cannot_be_made_fails_for_good(
+    manager: Till, services: Services, sender: MailSender
+) -> None:
+    with services.database.transaction() as session:
+        row = mail_services.queue_message(
+            session, manager.shop_id, MessageKind.Z_COPY, [OWNER], "pdf", closure_seq=999_999
+        )
+    assert sender.run_once() == 0
+    [failed] = messages(manager, status="failed")
+    assert failed["id"] == row.id and failed["last_error"] == UNMADE
+    assert events(manager, "mail_failed")[0]["details"]["will_retry"] is False
+
+
+def test_an_outage_is_given_up_on_after_so_many_attempts(manager: Till, services: Services) -> None:
+    message = manager.ok("POST", "/mail/test", json={"recipient": OWNER})
+    with services.database.transaction() as session:
+        session.execute(
+            update(MailMessageRow)
+            .where(MailMessageRow.id == message["id"])
+            .values(attempts=mail_services.MAX_ATTEMPTS - 2)
+        )
+    settings = Settings(**{**services.settings.model_dump(), "mail_retry_seconds": 0})
+    mailer = MemoryMailer(failure=MailFailure("421 try again later"))
+    sender = MailSender(services.database, services.keys, settings, mailer)
+    assert sender.run_once() == 0
+    assert [m["status"] for m in messages(manager)] == ["queued"]
+    assert sender.run_once() == 0
+    [failed] = messages(manager, status="failed")
+    assert failed["last_error"].startswith("421 try again later Given up after")
 
 
 def test_a_refused_message_fails_for_good_and_is_sent_again_when_asked(
@@ -672,6 +738,19 @@ def test_the_password_is_never_shown(
     assert PASSWORD not in dump
     assert "offers no log-in" in waiting["last_error"]
     assert "mail not sent" in caplog.text and PASSWORD not in caplog.text
+
+    # Kept for its server and user only: another one must be given it again.
+    for moved in ({"host": "smtp.ailleurs.test"}, {"user": "autre"}):
+        message = error_of(
+            manager.request("PUT", "/mail/settings", json={"smtp": {**smtp_settings, **moved}}),
+            422,
+            "invalid",
+        )
+        assert "password again" in message
+    answer = configure(
+        manager, smtp={**smtp_settings, "host": "smtp.ailleurs.test", "password": PASSWORD}
+    )
+    assert answer["smtp"]["password_set"]
 
     # null: no password any more.
     answer = configure(manager, smtp={**smtp_settings, "password": None})
