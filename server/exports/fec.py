@@ -24,7 +24,7 @@ from server.exports.chart import Account, Chart, rate_label
 from server.exports.services import PaidOrder, paid_orders, siren
 from server.reports.records import Scope
 from server.shops.models import Shop
-from till.money import from_json_amount, parse_rate
+from till.money import from_json_amount, parse_rate, to_json_amount
 
 COLUMNS = (
     "JournalCode",
@@ -149,8 +149,8 @@ def _lines(day: _Day, chart: Chart) -> list[_Line]:
 
 
 def _amount(cents: int) -> str:
-    """ "1234,50": a decimal comma, no thousands separator."""
-    return f"{cents // 100},{cents % 100:02d}"
+    """ "1234,50", "-1,50": a decimal comma, no thousands separator."""
+    return to_json_amount(cents).replace(".", ",")
 
 
 def _field(text: str) -> str:

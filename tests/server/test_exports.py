@@ -18,6 +18,7 @@ import xmlschema
 from fastapi.testclient import TestClient
 
 from server.deps import Services
+from server.exports import fec
 from server.registers.services import business_day
 from server.sealing.services import stored_records
 from server.shops.models import Shop
@@ -490,3 +491,13 @@ def test_ids_longer_than_the_xsd_allows_stay_valid_and_distinct(
         for line in transaction.iter(f"{{{NS['s']}}}ctLine")
     ]
     assert len(set(ids)) == 2 and all(len(i) == 35 for i in ids)
+
+
+def test_fec_amounts_have_a_decimal_comma_and_their_sign() -> None:
+    assert [fec._amount(cents) for cents in (123450, 5, 0, -150, -5)] == [
+        "1234,50",
+        "0,05",
+        "0,00",
+        "-1,50",
+        "-0,05",
+    ]
