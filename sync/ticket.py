@@ -38,6 +38,9 @@ log = logging.getLogger("till.sync")
 
 # A sender thread with nothing to send for this long ends; the next change starts another.
 _IDLE_S = 30.0
+# How long a validation or a cancellation waits for the sender to be through with a change already
+# answered (it is telling the screen); past that, it is refused with the reason, never left hanging.
+SETTLING_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -363,10 +366,12 @@ class Ticket:
     def _settled(self, what: str) -> None:
         """Refuses `what` while changes wait to be sent. A change already answered may still be
         finishing on the sender (the screen shows it done, from the sender's own event): that
-        moment is waited for, not refused."""
+        moment is waited for, not refused, for `SETTLING_S` at most."""
         with self._condition:
-            self._condition.wait_for(lambda: bool(self._queue) or not self._in_flight)
-            if self._queue:
+            settled = self._condition.wait_for(
+                lambda: bool(self._queue) or not self._in_flight, SETTLING_S
+            )
+            if self._queue or not settled:
                 raise ChangesPending(what)
 
     def validate(self) -> Validated:

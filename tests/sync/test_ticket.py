@@ -184,6 +184,36 @@ def test_validated_as_soon_as_the_screen_shows_the_last_change_done(till: TillSy
     assert ticket.validate().order["status"] == "validated"
 
 
+def test_a_sender_that_never_finishes_refuses_the_validation_with_a_reason(
+    till: TillSync, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender is stuck in its event after the last answer: a validation does not hang with
+    the payment screen, it is refused with a message the cashier can read."""
+    monkeypatch.setattr("sync.ticket.SETTLING_S", 0.2)
+    ticket = till.new_ticket()
+    ticket.submit(changes.add_line("croissant"))
+    assert ticket.wait(10)
+    shown, release = threading.Event(), threading.Event()
+
+    def stuck_screen(event: Any) -> None:
+        paid = isinstance(event, TicketChanged) and bool(event.order["payments"])
+        if paid and not event.pending:
+            shown.set()
+            release.wait(10)
+
+    till.events.subscribe(stuck_screen)
+    ticket.submit(changes.add_payment("cash", ticket.order["final_price"]))
+    assert shown.wait(10)
+    started = time.monotonic()
+    with pytest.raises(ChangesPending) as refused:
+        ticket.validate()
+    assert time.monotonic() - started < 5
+    assert "still being sent" in refused.value.message
+    release.set()
+    assert ticket.wait(10)
+    assert ticket.validate().order["status"] == "validated"
+
+
 def test_a_session_starts_on_the_users_empty_order(
     site: Site, shop_id: str, till: TillSync
 ) -> None:
