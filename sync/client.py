@@ -8,12 +8,10 @@ a call that gets no answer after its retries puts the till offline.
 
 from __future__ import annotations
 
-import os
 import queue
 import random
 import re
 import ssl
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from sync.clock import Clock
 from sync.errors import ApiError, CertificateRejected, ServerUnreachable, api_error
+from sync.files import atomic_write
 from sync.reports import Period
 from till.version import SOFTWARE_NAME, __version__
 
@@ -389,19 +388,9 @@ class ApiClient:
 
         def receive(response: requests.Response) -> Answer:
             target = folder / attachment_name(response.headers.get("Content-Disposition"), fallback)
-            part = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed, or removed, below)
-                dir=folder, prefix=f".{target.name}.", suffix=".part", delete=False
-            )
-            try:
-                with part:
-                    for chunk in response.iter_content(FILE_PART):
-                        part.write(chunk)
-                    part.flush()
-                    os.fsync(part.fileno())
-                os.replace(part.name, target)
-            except BaseException:
-                Path(part.name).unlink(missing_ok=True)
-                raise
+            with atomic_write(target) as part:
+                for chunk in response.iter_content(FILE_PART):
+                    part.write(chunk)
             return Answer(response.status_code, target, replayed=False)
 
         answer = self._retrying(

@@ -20,6 +20,7 @@ from keyring.core import get_keyring
 from keyring.errors import KeyringError
 
 from sync.errors import CredentialsError, NoKeyring
+from sync.files import atomic_write
 
 SERVICE = "till-device-token"
 # keyring's own threshold: backends below it are not recommended (plain-text files and the like).
@@ -94,26 +95,8 @@ class FileCredentials:
 
     def _write(self, tokens: dict[str, str]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(orjson.dumps(tokens))
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-            raise
-        if os.name == "posix":
-            directory = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(directory)
-            finally:
-                os.close(directory)
+        with atomic_write(self.path, private=True) as file:
+            file.write(orjson.dumps(tokens))
 
     def device_token(self, server: str) -> str | None:
         with self._lock:

@@ -184,16 +184,29 @@ class Draft:
         _text(self.public_note, MAX_NOTE, "public note")
         _text(self.private_note, MAX_NOTE, "private note")
 
+    def order(self) -> Order:
+        """This draft as an order of the fiscal core, which computes its totals (it is never
+        validated here: no number, no payment)."""
+        return Order(
+            id=self.id,
+            created_at=self.created_at,
+            register_id=self.register_id,
+            user_id=self.user_id,
+            delivery_method=self.delivery_method,
+            table=self.table,
+            covers=self.covers,
+            customer_account=self.customer_account,
+            public_note=self.public_note,
+            private_note=self.private_note,
+            order_discount=self.order_discount,
+            lines=tuple(line.order_line() for line in self.lines),
+        )
+
     @cached_property
     def totals(self) -> OrderTotals:
         """Provisional totals: what the server will compute, if the catalog has not changed."""
         try:
-            return Order(
-                id=self.id,
-                delivery_method=self.delivery_method,
-                order_discount=self.order_discount,
-                lines=tuple(line.order_line() for line in self.lines),
-            ).totals
+            return self.order().totals
         except TillError as error:
             raise InvalidDraft(error.message) from None
 

@@ -44,7 +44,6 @@ class Operations(QObject):
     operation's number; the callbacks wait in a table until then. (Nothing is made per operation
     that Qt would hold on to: a till runs thousands of them a day.)"""
 
-    busy_changed = Signal(bool)
     finished = Signal(object, object, object)  # operation number, result, error
 
     def __init__(self, on_failure: Failure, threads: int = 4) -> None:
@@ -68,14 +67,10 @@ class Operations(QObject):
     ) -> None:
         number = next(self._numbers)
         self._running[number] = (on_success, on_failure)
-        if len(self._running) == 1:
-            self.busy_changed.emit(True)
         self.pool.start(_Job(number, work, self))
 
     def _finished(self, number: int, result: Any, error: BaseException | None) -> None:
         on_success, on_failure = self._running.pop(number)
-        if not self._running:
-            self.busy_changed.emit(False)
         if error is not None:
             if not isinstance(error, TillError):
                 log.error("an operation failed", exc_info=error)

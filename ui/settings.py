@@ -7,10 +7,11 @@ Written atomically (temporary file, fsync, rename), so a power cut leaves the ol
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+from sync.files import atomic_write
 
 FILE_NAME = "screen.json"
 LANGUAGES = ("fr", "en")
@@ -65,10 +66,5 @@ def load(folder: Path) -> ScreenSettings:
 
 def save(folder: Path, settings: ScreenSettings) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / FILE_NAME
-    temporary = target.with_suffix(".tmp")
-    with temporary.open("w", encoding="utf-8") as out:
-        json.dump(asdict(settings), out, ensure_ascii=False, indent=2)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temporary, target)
+    with atomic_write(folder / FILE_NAME) as out:
+        out.write(json.dumps(asdict(settings), ensure_ascii=False, indent=2).encode("utf-8"))

@@ -20,15 +20,13 @@ from sync.drafts import Draft, DraftLine
 from sync.offline import OfflineWork
 from sync.ticket import Ticket, is_empty
 from till.errors import TillError
-from till.money import Cents, from_json_amount, to_json_amount
+from till.money import Cents, to_json_amount
 from till.order import (
     DeliveryMethod,
     Discount,
     Order,
-    OrderLine,
     Payment,
     PaymentMode,
-    VatRates,
     to_record,
 )
 from till.timestamps import utc_now
@@ -164,21 +162,7 @@ class DraftTicket:
         return self.draft.id
 
     def view(self) -> TicketView:
-        order = Order(
-            id=self.draft.id,
-            created_at=self.draft.created_at,
-            register_id=self.draft.register_id,
-            user_id=self.draft.user_id,
-            delivery_method=self.draft.delivery_method,
-            table=self.draft.table,
-            covers=self.draft.covers,
-            customer_account=self.draft.customer_account,
-            public_note=self.draft.public_note,
-            private_note=self.draft.private_note,
-            order_discount=self.draft.order_discount,
-            lines=tuple(line.order_line() for line in self.draft.lines),
-        )
-        return TicketView(order_view(order, DRAFT))
+        return TicketView(order_view(self.draft.order(), DRAFT))
 
     def _line(self, line_id: str) -> DraftLine:
         return next(line for line in self.draft.lines if line.id == line_id)
@@ -243,17 +227,7 @@ class TrainingTicket:
         self.order.replace_line(replace(line, **fields))
 
     def add_article(self, article: Mapping[str, Any], quantity: str = "1") -> None:
-        take_away = article.get("vat_take_away")
-        self.order.add_line(
-            OrderLine(
-                article_id=str(article["id"]),
-                label=str(article["label"]),
-                quantity=Decimal(quantity),
-                unit_price=from_json_amount(article["price"]),
-                vat=VatRates(article["vat_eat_in"], take_away or None),
-                department=article.get("department_id"),
-            )
-        )
+        self.order.add_line(DraftLine.from_article(article, quantity).order_line())
 
     def set_quantity(self, line_id: str, quantity: Decimal) -> None:
         self._replace(line_id, quantity=quantity)

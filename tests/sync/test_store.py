@@ -101,6 +101,30 @@ def test_provisional_totals_come_from_the_fiscal_core(store: LocalStore) -> None
     assert row == (2725, draft.totals.total_vat, draft.totals.article_count)
 
 
+def test_a_draft_is_an_order_of_the_fiscal_core_with_all_its_fields() -> None:
+    draft = a_draft()
+    order = draft.order()
+    assert (order.id, order.created_at, order.register_id, order.user_id) == (
+        draft.id,
+        NOW,
+        "R1",
+        "u-karim",
+    )
+    assert (order.delivery_method, order.table, order.covers, order.customer_account) == (
+        DeliveryMethod.TAKE_AWAY,
+        "T3",
+        2,
+        "C-42",
+    )
+    assert (order.public_note, order.private_note, order.order_discount) == (
+        "Sans gluten si possible",
+        "Client habitué",
+        Discount.rate("10"),
+    )
+    assert order.lines == tuple(line.order_line() for line in draft.lines)
+    assert order.totals == draft.totals
+
+
 def test_what_the_fiscal_core_refuses_is_never_a_draft(store: LocalStore) -> None:
     draft = a_draft()
     with pytest.raises(InvalidDraft) as refused:

@@ -14,6 +14,7 @@ from till.errors import TillError
 from till.money import format_amount, format_quantity, from_json_amount, from_json_quantity
 from till.order import MULTIPLICATION_SIGN
 from till.timestamps import to_utc_iso
+from ui.context import MANAGERS
 from ui.i18n import tr
 from ui.qt import QGridLayout, QHBoxLayout, QLineEdit, Qt, QVBoxLayout
 from ui.screens.base import Screen
@@ -243,7 +244,7 @@ class HistoryScreen(Screen):
         self.run(
             lambda: sync.client.get("/users"),
             lambda users: self.manager_panel(
-                order, [user for user in users if user["role"] in ("manager", "admin")]
+                order, [user for user in users if user["role"] in MANAGERS]
             ),
         )
 

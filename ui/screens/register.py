@@ -118,10 +118,6 @@ class CashCount(QWidget):
         self.counts[value] = max(0, self.counts[value] + step)
         self._show()
 
-    def set_count(self, value: int, count: int) -> None:
-        self.counts[value] = count
-        self._show()
-
     def _typed(self, text: str) -> None:
         if self.active:
             self.counts[self.selected] = int(text) if text.isdigit() else 0
@@ -177,10 +173,6 @@ class AmountList(QWidget):
         self.selected = None
         for row in self.row_buttons.values():
             restyle(row, "count")
-
-    def set_amount(self, key: str, cents: Cents) -> None:
-        self.amounts[key] = cents
-        self._show()
 
     def _typed(self, text: str) -> None:
         if self.selected is None:
