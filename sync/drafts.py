@@ -118,6 +118,35 @@ class DraftLine:
             discount=discount,
         )
 
+    @classmethod
+    def from_order_line(
+        cls,
+        line: Mapping[str, Any],
+        delivery_method: DeliveryMethod,
+        article: Mapping[str, Any] | None = None,
+    ) -> DraftLine:
+        """A line of an order as the server gives it, kept as it is there: its label, its unit
+        price (one typed over the catalog's too), VAT, quantity, discount and article. The server
+        gives the rate that the order's delivery method applies; the catalog `article`'s pair of
+        rates is kept when it gives that rate, so that the draft's delivery method may still
+        change it."""
+        rate = parse_rate(line["vat_rate"])
+        rates = VatRates(rate)
+        if article is not None and article["id"] == line.get("article_id"):
+            catalog = VatRates(article["vat_eat_in"], article.get("vat_take_away") or None)
+            if catalog.rate_for(delivery_method) == rate:
+                rates = catalog
+        return cls(
+            article_id=line.get("article_id"),
+            label=str(line["label"]),
+            unit_price=from_json_amount(line["unit_price"]),
+            vat_rate=rates.eat_in,
+            vat_take_away=rates.take_away,
+            department_id=line.get("department"),
+            quantity=from_json_quantity(line["quantity"]),
+            discount=discount_from_json(line.get("discount")),
+        )
+
     def order_line(self) -> OrderLine:
         return OrderLine(
             id=self.id,
@@ -250,6 +279,28 @@ class Draft:
             "order_discount": discount_json(self.order_discount),
             "lines": [line.to_json() for line in self.lines],
         }
+
+
+def order_fields(
+    order: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """What a cashier put on an order of the server, as `Draft` (and `OfflineWork.new_draft`)
+    takes it: a ticket that goes on as a draft when the server goes away loses nothing.
+    `articles`: the catalog's, by id (for their VAT rates)."""
+    delivery = DeliveryMethod(order["delivery_method"])
+    return {
+        "delivery_method": delivery,
+        "table": order.get("table"),
+        "covers": order.get("covers"),
+        "customer_account": order.get("customer_account"),
+        "public_note": order.get("public_note") or "",
+        "private_note": order.get("private_note") or "",
+        "order_discount": discount_from_json(order.get("order_discount")),
+        "lines": tuple(
+            DraftLine.from_order_line(line, delivery, articles.get(line.get("article_id") or ""))
+            for line in order["lines"]
+        ),
+    }
 
 
 _DRAFT_COLUMNS = (

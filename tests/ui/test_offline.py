@@ -104,3 +104,44 @@ def test_an_empty_draft_is_left_behind(driver: Driver, site: Site, proxy: FaultP
     driver.settle()
     assert sync.drafts.count(None) == 0
     assert len(driver.window.imported) == 1
+
+
+def test_a_ticket_gone_offline_keeps_what_the_cashier_typed(
+    driver: Driver, proxy: FaultProxy
+) -> None:
+    """A price typed over the catalog's, a line's discount, the ticket's discount and its private
+    note stay on the draft the ticket becomes when the server goes away."""
+    driver.log_in("u-karim")
+    driver.sell("croissant", "eclair")
+    sale = driver.window.page("sale")
+    sale.lines.setCurrentRow(0)
+    driver.type_keys("0,95")
+    driver.tap("key-price")
+    driver.settle()
+    sale.lines.setCurrentRow(1)
+    driver.type_keys("15")
+    driver.tap("key-discount-rate")
+    driver.settle()
+    sale.lines.setCurrentRow(-1)
+    driver.type_keys("1")
+    driver.tap("key-discount-amount")
+    driver.settle()
+    driver.tap("key-details")
+    driver.fill("field-2", "Client habitué")
+    driver.tap("panel-yes")
+    driver.settle()
+    online = driver.order()
+    assert online["order_discount"] == {"amount": "1.00"}
+    assert online["private_note"] == "Client habitué"
+    proxy.network_down(Fault.DROP)
+    driver.tap("product-creme")  # no answer: the ticket goes on as a draft
+    driver.qtbot.waitUntil(lambda: driver.ticket_kind() == "draft", timeout=20_000)
+    driver.settle()
+    draft = driver.order()
+    assert [(line["label"], line["unit_price"], line["discount"]) for line in draft["lines"]] == [
+        ("Croissant", "0.95", None),
+        ("Éclair au café", "3.40", {"rate": "15.00"}),
+    ]
+    assert draft["order_discount"] == {"amount": "1.00"}
+    assert draft["private_note"] == "Client habitué"
+    assert draft["final_price"] == online["final_price"]

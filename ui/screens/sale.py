@@ -10,13 +10,12 @@ from __future__ import annotations
 import textwrap
 import time
 import unicodedata
-from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.drafts import Draft, DraftLine, discount_from_json
+from sync.drafts import Draft, order_fields
 from sync.events import ChangeRolledBack, TicketChanged
 from sync.ticket import is_empty
 from till.errors import TillError
@@ -369,19 +368,8 @@ class SaleScreen(Screen):
         articles = {article["id"]: article for article in context.articles()}
 
         def draft() -> DraftTicket:
-            made = sync.offline.new_draft(
-                register,
-                user_id,
-                DeliveryMethod(order["delivery_method"]),
-                table=order.get("table"),
-                covers=order.get("covers"),
-                customer_account=order.get("customer_account"),
-                public_note=order.get("public_note") or "",
-            )
-            lines = [
-                _draft_line(line, articles.get(line.get("article_id"))) for line in order["lines"]
-            ]
-            return DraftTicket(sync.offline, sync.offline.save(_with_lines(made, lines)))
+            fields = order_fields(order, articles)
+            return DraftTicket(sync.offline, sync.offline.new_draft(register, user_id, **fields))
 
         self.shell.notify(tr("The server cannot be reached: this ticket goes on as a draft."))
         self.drafts.run(draft, self.use)
@@ -767,26 +755,6 @@ class SaleScreen(Screen):
 def _product_button(product: QPushButton) -> None:
     product.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
     product.setIconSize(QSize(40, 40))
-
-
-def _draft_line(line: dict[str, Any], article: dict[str, Any] | None) -> DraftLine:
-    quantity = from_json_quantity(line["quantity"])
-    discount = discount_from_json(line.get("discount"))
-    if article is not None:
-        return DraftLine.from_article(article, quantity, discount)
-    return DraftLine(
-        label=line["label"],
-        unit_price=from_json_amount(line["unit_price"]),
-        vat_rate=Decimal(line["vat_rate"]),
-        quantity=quantity,
-        discount=discount,
-    )
-
-
-def _with_lines(draft: Draft, lines: list[DraftLine]) -> Draft:
-    for line in lines:
-        draft = draft.with_line(line)
-    return draft
 
 
 def _summary(order: dict[str, Any], zone: ZoneInfo) -> str:
