@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from server.accounts.models import Device, EnrollmentCode, Role, User, UserSession
 from server.config import Settings
 from server.errors import ApiError, Forbidden, Invalid, NotFound, Unauthorized
-from server.shops.models import Shop
 from till.timestamps import as_utc, utc_now
 
 PIN_MIN, PIN_MAX = 4, 12
@@ -334,10 +333,3 @@ def get_user(session: Session, shop_id: str, user_id: str) -> User:
     if user is None:
         raise NotFound(f"There is no user {user_id}.")
     return user
-
-
-def get_shop(session: Session, shop_id: str) -> Shop:
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound(f"There is no shop {shop_id}.")
-    return shop

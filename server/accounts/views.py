@@ -23,6 +23,7 @@ from server.deps import (
 from server.errors import Forbidden, Invalid, Unauthorized
 from server.journal.services import EventKind, journal
 from server.orders.schemas import Strict
+from server.shops.models import get_shop
 from server.shops.views import shop_json
 from till.timestamps import to_utc_iso
 
@@ -64,7 +65,7 @@ def enroll(body: EnrollIn, mutation: MutationDep) -> Response:
 
         def produce() -> dict[str, Any]:
             device, token = services.enroll(session, body.code, body.name)
-            shop = services.get_shop(session, device.shop_id)
+            shop = get_shop(session, device.shop_id)
             return {"device_id": device.id, "device_token": token, "shop": shop_json(shop)}
 
         return mutation.answer(session, "enroll", produce, status=201, secret=True)

@@ -28,7 +28,7 @@ from server.journal.services import EventKind, journal
 from server.registers.services import business_day
 from server.sealing.keys import KeyStore, public_keys
 from server.sealing.models import SealedRecordRow
-from server.shops.models import Shop
+from server.shops.models import Shop, get_shop
 from till.fiscal.archive import (
     KEYS,
     MANIFEST,
@@ -102,14 +102,7 @@ class Period:
 
 
 def today(session: Session, shop_id: str, now: datetime) -> date:
-    return business_day(_shop(session, shop_id), now)
-
-
-def _shop(session: Session, shop_id: str) -> Shop:
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound("This shop no longer exists.")
-    return shop
+    return business_day(get_shop(session, shop_id), now)
 
 
 class BuiltArchive:
@@ -143,7 +136,7 @@ def build_archive(session: Session, keys: KeyStore, shop_id: str, period: Period
     """Write and sign the archive of the period from the records as stored, following the last
     archive kept. Reads only; the records of a chain in the period are a run of seqs, since a
     chain's seal times never go back."""
-    shop = _shop(session, shop_id)
+    shop = get_shop(session, shop_id)
     sealed_from, sealed_until = period.bounds(shop)
     previous = session.scalars(
         select(ArchiveRow)

@@ -9,15 +9,8 @@ from sqlalchemy.orm import Session
 
 from server.catalog.models import Article, Department, DepartmentGroup, PaymentModeRow
 from server.errors import NotFound
-from server.shops.models import Shop
+from server.shops.models import Shop, get_shop
 from till.money import to_json_amount
-
-
-def shop_of(session: Session, shop_id: str) -> Shop:
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound(f"There is no shop {shop_id}.")
-    return shop
 
 
 def etag(version: int) -> str:
@@ -72,7 +65,7 @@ def article_json(article: Article) -> dict[str, Any]:
 
 
 def bump(session: Session, shop_id: str) -> int:
-    shop = shop_of(session, shop_id)
+    shop = get_shop(session, shop_id)
     shop.catalog_version += 1
     return shop.catalog_version
 

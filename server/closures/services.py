@@ -36,7 +36,7 @@ from server.registers.services import (
 from server.sealing.keys import KeyStore
 from server.sealing.models import SealedRecordRow
 from server.sealing.services import Sealer, stored_record
-from server.shops.models import Shop
+from server.shops.models import get_shop
 from till.fiscal.records import ChainHead, SealedRecord
 from till.money import from_json_amount, parse_rate, to_json_amount, to_json_rate
 from till.timestamps import to_utc_iso, utc_now
@@ -408,9 +408,7 @@ def close_due_periods(
     """
     lock_shop(session, shop_id)
     now = now or utc_now()
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound(f"There is no shop {shop_id}.")
+    shop = get_shop(session, shop_id)
     last_day = business_day(shop, now - CLOSING_MARGIN) - timedelta(days=1)
     last = _last_closing(session, shop_id, ClosureKind.DAILY)
     day = (

@@ -9,20 +9,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from server.errors import Conflict, NotFound
+from server.errors import Conflict
 from server.reports.records import Scope, sealed_orders, sealed_payments
 from server.shops.models import Shop
 
 
 class RecordsOutOfOrder(Conflict):
     code = "records_out_of_order"
-
-
-def shop_of(session: Session, shop_id: str) -> Shop:
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound("This shop no longer exists.")
-    return shop
 
 
 def siren(shop: Shop) -> str:

@@ -18,11 +18,12 @@ from server.accounts.models import Role
 from server.accounts.services import MANAGERS, Actor
 from server.archives.services import Period, today
 from server.deps import MutationDep, Reader, ReaderDep, Services, ServicesDep
-from server.exports import saft, services
+from server.exports import saft
 from server.exports.chart import change_chart, load_chart
 from server.exports.fec import MEDIA_TYPE, Separator, build_fec
 from server.journal.services import EventKind, journal
 from server.orders.schemas import Strict
+from server.shops.models import get_shop
 from till.timestamps import utc_now
 
 router = APIRouter(tags=["exports"])
@@ -61,7 +62,7 @@ def export_fec(
     """The FEC of the sales of the business days from `from` to `to` (at most one year):
     `<SIREN>FEC<end>.txt`, one entry per day in the sales journal, `|` or tab separated."""
     period = _period(reader, start, end, "export the accounts")
-    shop = services.shop_of(reader.session, reader.actor.shop_id)
+    shop = get_shop(reader.session, reader.actor.shop_id)
     fec = build_fec(reader.session, shop, load_chart(reader.session, shop.id), period, separator)
     _journal(
         app,
@@ -86,7 +87,7 @@ def export_saft(reader: ReaderDep, app: ServicesDep, start: From, end: To) -> St
     """The SAF-T Cash Register XML of the business days from `from` to `to` (at most one year):
     the shop, its master files, and per register its Zs and its sealed orders."""
     period = _period(reader, start, end, "export the cash register data")
-    shop = services.shop_of(reader.session, reader.actor.shop_id)
+    shop = get_shop(reader.session, reader.actor.shop_id)
     chart = load_chart(reader.session, shop.id)
     # A year of a busy shop is hundreds of megabytes: made in a temporary file, then sent.
     with ExitStack() as cleanup:

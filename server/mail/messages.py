@@ -40,7 +40,7 @@ from server.reports import services as reports
 from server.reports.views import WRITERS, ReportFormat, file_name
 from server.sealing.keys import KeyStore
 from server.sealing.services import stored_record
-from server.shops.models import Shop, ShopKey
+from server.shops.models import Shop, ShopKey, get_shop
 from till.fiscal.proof import sign_receipt
 from till.timestamps import from_utc_iso, utc_now
 
@@ -195,9 +195,7 @@ CONTENTS: dict[MessageKind, Callable[[_Context], Content]] = {
 def compose(session: Session, keys: KeyStore, settings: Settings, row: MailMessageRow) -> Outgoing:
     """The e-mail of an outbox row and the SMTP server it goes through (`MailFailure` when the
     shop has none)."""
-    shop = session.get(Shop, row.shop_id)
-    if shop is None:
-        raise NotFound(f"There is no shop {row.shop_id}.")
+    shop = get_shop(session, row.shop_id)
     server, sender = smtp_server(settings, keys, session.get(MailSettingsRow, row.shop_id))
     header = header_of(shop)
     context = _Context(session, keys, shop, header, SoftwareInfo.current(), row)

@@ -19,7 +19,7 @@ from server.errors import Conflict, Invalid, NotFound
 from server.journal.services import EventKind, journal
 from server.registers.models import CashMovement, RegisterPeriod
 from server.sealing.keys import KeyStore
-from server.shops.models import Register, Shop
+from server.shops.models import Register, Shop, get_shop
 from till import periods
 from till.money import to_json_amount
 from till.timestamps import as_utc, to_utc_iso, utc_now
@@ -105,13 +105,6 @@ def selling_period(
     if reason is not None:
         raise ClosureOverdue(reason)
     return period
-
-
-def _shop(session: Session, shop_id: str) -> Shop:
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound("This shop no longer exists.")
-    return shop
 
 
 def last_float_left(session: Session, shop_id: str, register_id: str) -> int | None:
@@ -246,7 +239,7 @@ class RegisterState:
 
 
 def register_states(session: Session, shop_id: str, now: datetime) -> list[RegisterState]:
-    shop = _shop(session, shop_id)
+    shop = get_shop(session, shop_id)
     registers = session.scalars(
         select(Register)
         .where(Register.shop_id == shop_id, Register.active.is_(True))

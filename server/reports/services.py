@@ -50,7 +50,7 @@ from server.reports.tables import (
     display,
     local_moment,
 )
-from server.shops.models import Register, Shop
+from server.shops.models import Register, get_shop
 from till.money import (
     format_amount,
     format_rate,
@@ -99,9 +99,7 @@ def prepare(
     now: datetime,
 ) -> Request:
     period = Period.checked(start, end, None, subject="A report")
-    shop = session.get(Shop, shop_id)
-    if shop is None:
-        raise NotFound("This shop no longer exists.")
+    shop = get_shop(session, shop_id)
     registers = {
         row.id: row.name
         for row in session.scalars(select(Register).where(Register.shop_id == shop_id))

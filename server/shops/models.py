@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from server.db import Base
+from server.errors import NotFound
 
 
 class Shop(Base):
@@ -50,3 +51,11 @@ class ShopKey(Base):
     encrypted_seed: Mapped[str] = mapped_column(Text)  # hex: 24-byte nonce + ciphertext
     created_at: Mapped[datetime]
     retired_at: Mapped[datetime | None]
+
+
+def get_shop(session: Session, shop_id: str) -> Shop:
+    """The shop, which every caller expects to exist (a session or device of it is at hand)."""
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        raise NotFound(f"There is no shop {shop_id}.")
+    return shop

@@ -14,7 +14,7 @@ from server.errors import NotFound
 from server.journal.services import EventKind, journal
 from server.orders.schemas import Strict
 from server.sealing.keys import public_keys
-from server.shops.models import Shop
+from server.shops.models import Shop, get_shop
 from till.timestamps import to_utc_iso
 
 router = APIRouter(tags=["shop"])
@@ -36,11 +36,8 @@ def shop_json(shop: Shop) -> dict[str, Any]:
 
 
 @router.get("/shop")
-def get_shop(reader: ReaderDep) -> dict[str, Any]:
-    shop = reader.session.get(Shop, reader.actor.shop_id)
-    if shop is None:
-        raise NotFound("This shop no longer exists.")
-    return shop_json(shop)
+def read_shop(reader: ReaderDep) -> dict[str, Any]:
+    return shop_json(get_shop(reader.session, reader.actor.shop_id))
 
 
 class ShopPatch(Strict):
@@ -61,9 +58,7 @@ def change_shop(body: ShopPatch, mutation: MutationDep) -> Response:
     keys = mutation.services.keys
 
     def produce(session: Session, actor: Actor) -> dict[str, Any]:
-        shop = session.get(Shop, actor.shop_id)
-        if shop is None:
-            raise NotFound("This shop no longer exists.")
+        shop = get_shop(session, actor.shop_id)
         before = shop_json(shop)
         for name in body.model_fields_set:
             value = getattr(body, name)
