@@ -33,6 +33,9 @@ SCRYPT_MEMORY = 2 * 128 * 8 * 2**PIN_COST_MAX  # twice what the largest cost nee
 # Who may change what: accountants (and tax auditors) read everything and change nothing.
 WRITERS = frozenset({Role.CASHIER, Role.MANAGER, Role.ADMIN})
 MANAGERS = frozenset({Role.MANAGER, Role.ADMIN})
+# Those who read the shop's books: its managers, and its accountant (the role tax auditors are
+# given), who changes nothing.
+READERS = MANAGERS | {Role.ACCOUNTANT}
 ADMINS = frozenset({Role.ADMIN})
 
 

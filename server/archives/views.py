@@ -12,18 +12,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role
-from server.accounts.services import MANAGERS, Actor, actor_for
+from server.accounts.services import MANAGERS, READERS, Actor, actor_for
 from server.archives import services
 from server.archives.models import ArchiveRow
 from server.db import Database
 from server.deps import MutationDep, Reader, ReaderDep, ServicesDep
+from server.downloads import attachment
 from till.timestamps import utc_now
 
 router = APIRouter(tags=["archives"])
-
-# Tax auditors are given the accountant's role: they read archives, they do not make them.
-READERS = MANAGERS | {Role.ACCOUNTANT}
 
 
 class ArchiveIn(BaseModel):
@@ -68,10 +65,6 @@ def _archive(reader: Reader, archive_id: int) -> ArchiveRow:
     return services.get_archive(reader.session, reader.actor.shop_id, archive_id)
 
 
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
-
-
 @router.get("/archives/{archive_id}/zip", response_class=StreamingResponse)
 def download_zip(archive_id: int, reader: ReaderDep, app: ServicesDep) -> StreamingResponse:
     """The archive's ZIP, as made and signed."""
@@ -79,7 +72,7 @@ def download_zip(archive_id: int, reader: ReaderDep, app: ServicesDep) -> Stream
     return StreamingResponse(
         _parts(app.database, row.id, row.size),
         media_type="application/zip",
-        headers={**_attachment(row.file_name), "Content-Length": str(row.size)},
+        headers={**attachment(row.file_name), "Content-Length": str(row.size)},
     )
 
 
@@ -93,7 +86,7 @@ def download_signature(archive_id: int, reader: ReaderDep) -> Response:
     """The Ed25519 signature of the ZIP's bytes by the shop key, in hexadecimal."""
     row = _archive(reader, archive_id)
     return Response(
-        row.signature, media_type="text/plain", headers=_attachment(f"{row.file_name}.sig")
+        row.signature, media_type="text/plain", headers=attachment(f"{row.file_name}.sig")
     )
 
 
@@ -102,5 +95,5 @@ def download_public_key(archive_id: int, reader: ReaderDep) -> Response:
     """The public key that checks the signature, in hexadecimal."""
     row = _archive(reader, archive_id)
     return Response(
-        row.public_key, media_type="text/plain", headers=_attachment(f"{row.file_name}.pub")
+        row.public_key, media_type="text/plain", headers=attachment(f"{row.file_name}.pub")
     )

@@ -30,6 +30,7 @@ from server.archives.services import Period
 from server.catalog.models import Article, Department, PaymentModeRow
 from server.closures.models import ClosureKind, ClosureRow
 from server.closures.services import sealed_closures
+from server.downloads import PART_BYTES
 from server.exports.chart import Chart, rate_label
 from server.exports.services import PaidOrder, paid_orders
 from server.reports.records import Scope
@@ -44,7 +45,6 @@ NAMESPACE = "urn:StandardAuditFile-Taxation-CashRegister:NO"
 AUDITFILE_VERSION = "1.0"
 CURRENCY = "EUR"
 MEDIA_TYPE = "application/xml"
-PART_BYTES = 1 << 20
 
 # Codes of the file's own (its `basics`), each from the code lists given with the XSD.
 LINE_SALE, LINE_RETURN = "SAL", "RET"

@@ -4,20 +4,20 @@ accountants, tax auditors among them), each journaled; the chart of accounts the
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
 from datetime import date
-from typing import IO, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role
-from server.accounts.services import MANAGERS, Actor
+from server.accounts.services import MANAGERS, READERS, Actor
 from server.archives.services import Period, today
 from server.deps import MutationDep, Reader, ReaderDep, Services, ServicesDep
+from server.downloads import attachment, parts
 from server.exports import saft
 from server.exports.chart import change_chart, load_chart
 from server.exports.fec import MEDIA_TYPE, Separator, build_fec
@@ -28,8 +28,6 @@ from till.timestamps import utc_now
 
 router = APIRouter(tags=["exports"])
 
-# Tax auditors are given the accountant's role: they take exports, they change nothing.
-READERS = MANAGERS | {Role.ACCOUNTANT}
 
 From = Annotated[date, Query(alias="from", description="First business day, shop's calendar")]
 To = Annotated[date, Query(alias="to", description="Last business day, included")]
@@ -45,10 +43,6 @@ def _journal(app: Services, actor: Actor, details: Mapping[str, Any]) -> None:
     """The export is journaled before it is handed over: no export leaves unrecorded."""
     with app.database.transaction() as session:
         journal(session, app.keys, actor.shop_id, EventKind.EXPORT, details, actor=actor)
-
-
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
 @router.get("/exports/fec")
@@ -79,7 +73,7 @@ def export_fec(
             "sha256": fec.sha256,
         },
     )
-    return Response(fec.content, media_type=MEDIA_TYPE, headers=_attachment(fec.name))
+    return Response(fec.content, media_type=MEDIA_TYPE, headers=attachment(fec.name))
 
 
 @router.get("/exports/saft", response_class=StreamingResponse)
@@ -111,17 +105,10 @@ def export_saft(reader: ReaderDep, app: ServicesDep, start: From, end: To) -> St
         )
         cleanup.pop_all()  # from here on, the response closes the file once sent
     return StreamingResponse(
-        _parts(file),
+        parts(file),
         media_type=saft.MEDIA_TYPE,
-        headers={**_attachment(made.name), "Content-Length": str(made.size)},
+        headers={**attachment(made.name), "Content-Length": str(made.size)},
     )
-
-
-def _parts(file: IO[bytes]) -> Iterator[bytes]:
-    with file:
-        file.seek(0)
-        while part := file.read(saft.PART_BYTES):
-            yield part
 
 
 @router.get("/accounting/chart")

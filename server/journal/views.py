@@ -11,8 +11,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role
-from server.accounts.services import Actor
+from server.accounts.services import READERS, Actor
 from server.deps import MutationDep, ReaderDep
 from server.errors import Invalid
 from server.journal.models import EventRow
@@ -25,7 +24,6 @@ from till.timestamps import as_utc, to_utc_iso, utc_now
 router = APIRouter(tags=["journal"])
 
 # Who reads the journal: it names users, tills and failed log-ins.
-JOURNAL_READERS = frozenset({Role.MANAGER, Role.ADMIN, Role.ACCOUNTANT})
 
 
 class OfflinePeriodIn(Strict):
@@ -75,7 +73,7 @@ def list_events(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """The shop's event journal, newest first, each event the sealed record itself."""
-    reader.actor.require(JOURNAL_READERS, "read the event journal")
+    reader.actor.require(READERS, "read the event journal")
     query = select(SealedRecordRow.body).join(
         EventRow,
         (EventRow.shop_id == SealedRecordRow.shop_id)

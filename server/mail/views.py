@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field, model_validator
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role
-from server.accounts.services import MANAGERS, Actor
+from server.accounts.services import MANAGERS, READERS, Actor
 from server.deps import MutationDep, ReaderDep
 from server.mail import services
 from server.mail.mailer import Tls
@@ -22,8 +21,6 @@ from server.receipts.services import Channel, Document
 
 router = APIRouter(tags=["mail"])
 
-# Who may read the mail settings and the outbox: they name the shop's people and customers.
-READERS = MANAGERS | {Role.ACCOUNTANT}
 # An address as SMTP takes it: no spaces, no separators, one @, a dot in the domain.
 ADDRESS = r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$"
 HOST = r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"

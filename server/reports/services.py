@@ -20,8 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.accounts.models import Role, User
-from server.accounts.services import MANAGERS
+from server.accounts.models import User
 from server.archives.services import Period
 from server.catalog.models import Department
 from server.closures.models import ClosureKind, ClosureRow
@@ -62,8 +61,6 @@ from till.money import (
 )
 from till.timestamps import to_utc_iso
 
-# Managers and administrators; accountants and tax auditors read everything.
-READERS = MANAGERS | {Role.ACCOUNTANT}
 # Orders per batch: their records are read, and their issued copies counted, together.
 BATCH = 500
 

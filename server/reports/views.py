@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import IO, Annotated, Any
@@ -15,7 +15,9 @@ from typing import IO, Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from server.accounts.services import READERS
 from server.deps import ReaderDep, ServicesDep
+from server.downloads import PART_BYTES, attachment, parts
 from server.errors import Invalid
 from server.journal.services import EventKind, journal
 from server.reports import services
@@ -28,7 +30,6 @@ from till.timestamps import utc_now
 
 router = APIRouter(tags=["reports"])
 
-PART_BYTES = 1 << 20
 # A report's file stays in memory up to this size, then goes to a temporary file.
 IN_MEMORY = 8 << 20
 
@@ -61,15 +62,6 @@ def file_name(start: date, end: date, register: str | None, user: str | None, ex
     if user is not None:
         parts.append(f"vendeur-{user}")
     return re.sub(r"[^A-Za-z0-9_.-]", "-", "_".join(parts)) + f".{ext}"
-
-
-def _parts(file: IO[bytes]) -> Iterator[bytes]:
-    try:
-        file.seek(0)
-        while part := file.read(PART_BYTES):
-            yield part
-    finally:
-        file.close()
 
 
 def _digest(file: IO[bytes]) -> str:
@@ -114,7 +106,7 @@ def get_report(
     year): summary, breakdowns, closures, cash movements, orders and their lines, charts. A file
     format comes as an attachment, journaled as an export first."""
     actor = reader.actor
-    actor.require(services.READERS, "read reports")
+    actor.require(READERS, "read reports")
     request = services.prepare(reader.session, actor.shop_id, start, end, register, user, utc_now())
     media_type, write = WRITERS[format_]
     # Closed once sent (`_parts`), or here if anything fails before.
@@ -150,8 +142,8 @@ def get_report(
                     actor=actor,
                     register_id=register,
                 )
-            headers["Content-Disposition"] = f'attachment; filename="{name}"'
+            headers.update(attachment(name))
     except BaseException:
         file.close()
         raise
-    return StreamingResponse(_parts(file), media_type=media_type, headers=headers)
+    return StreamingResponse(parts(file), media_type=media_type, headers=headers)
