@@ -214,14 +214,15 @@ class Validations:
                 raise
         # One request can fail a whole group (its key taken meanwhile by another request): each
         # again on its own, so that only that one fails.
-        taken, group[:], outcomes = list(group), [], []
+        taken, group[:], outcomes, busy = list(group), [], [], []
         for request in taken:
             outcome = self._seal_alone(request)
             if outcome is None:
-                self._wait_again([request])
+                busy.append(request)
             else:
                 group.append(request)
                 outcomes.append(outcome)
+        self._wait_again(busy)  # at once, so that they keep their order in the queue
         return outcomes
 
     def _wait_again(self, requests: list[Request]) -> None:
