@@ -24,7 +24,7 @@ from server.accounts.models import User
 from server.archives.services import Period
 from server.catalog.models import Department
 from server.closures.models import ClosureKind, ClosureRow
-from server.closures.services import Figures
+from server.closures.services import Figures, sealed_closures
 from server.errors import NotFound
 from server.orders.models import OrderRow
 from server.receipts.models import IssuanceRow
@@ -32,7 +32,6 @@ from server.receipts.services import Document
 from server.registers.services import business_day
 from server.reports.records import (
     Scope,
-    records_at,
     sealed_cash_movements,
     sealed_orders,
     sealed_payments,
@@ -175,35 +174,31 @@ def _closures(session: Session, request: Request) -> Iterator[dict[str, Any]]:
     """The Z of the registers in scope made in the period; with all registers, the shop's
     closings of the days, months and years that end in the period."""
     scope, period = request.scope, request.period
-    query = select(ClosureRow.seq).where(ClosureRow.shop_id == scope.shop_id)
     z = (
         (ClosureRow.kind == ClosureKind.REGISTER)
         & (ClosureRow.closed_at >= scope.start)
         & (ClosureRow.closed_at < scope.end)
     )
     if scope.register_id is not None:
-        query = query.where(z & (ClosureRow.register_id == scope.register_id))
-    else:
-        months = [
-            f"{day:%Y-%m}" for day in _days(period.start, period.end) if (day + ONE_DAY).day == 1
-        ]
-        years = [
-            f"{day:%Y}"
-            for day in _days(period.start, period.end)
-            if (day.month, day.day) == (12, 31)
-        ]
-        query = query.where(
-            z
-            | (
-                (ClosureRow.kind == ClosureKind.DAILY)
-                & (ClosureRow.period >= period.start.isoformat())
-                & (ClosureRow.period <= period.end.isoformat())
-            )
-            | ((ClosureRow.kind == ClosureKind.MONTHLY) & ClosureRow.period.in_(months))
-            | ((ClosureRow.kind == ClosureKind.YEARLY) & ClosureRow.period.in_(years))
+        return sealed_closures(
+            session, scope.shop_id, z & (ClosureRow.register_id == scope.register_id)
         )
-    seqs = list(session.scalars(query.order_by(ClosureRow.seq)))
-    return records_at(session, scope.shop_id, "closure", seqs)
+    months = [f"{day:%Y-%m}" for day in _days(period.start, period.end) if (day + ONE_DAY).day == 1]
+    years = [
+        f"{day:%Y}" for day in _days(period.start, period.end) if (day.month, day.day) == (12, 31)
+    ]
+    return sealed_closures(
+        session,
+        scope.shop_id,
+        z
+        | (
+            (ClosureRow.kind == ClosureKind.DAILY)
+            & (ClosureRow.period >= period.start.isoformat())
+            & (ClosureRow.period <= period.end.isoformat())
+        )
+        | ((ClosureRow.kind == ClosureKind.MONTHLY) & ClosureRow.period.in_(months))
+        | ((ClosureRow.kind == ClosureKind.YEARLY) & ClosureRow.period.in_(years)),
+    )
 
 
 ONE_DAY = timedelta(days=1)
