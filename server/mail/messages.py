@@ -37,7 +37,7 @@ from server.mail.services import recipients_of, smtp_server
 from server.orders.models import OrderRow
 from server.receipts.models import IssuanceRow
 from server.reports import services as reports
-from server.reports.views import WRITERS, ReportFormat, file_name
+from server.reports.files import WRITERS, ReportFormat, file_name
 from server.sealing.keys import KeyStore
 from server.sealing.services import stored_record
 from server.shops.models import Shop, ShopKey, get_shop

@@ -5,11 +5,8 @@ export, with its digest, before it is sent."""
 from __future__ import annotations
 
 import hashlib
-import re
 import tempfile
-from collections.abc import Callable
 from datetime import date
-from enum import StrEnum
 from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -21,47 +18,14 @@ from server.downloads import PART_BYTES, attachment, parts
 from server.errors import Invalid
 from server.journal.services import EventKind, journal
 from server.reports import services
-from server.reports.formats import write_csv, write_json
-from server.reports.html import write_html
-from server.reports.pdf import write_pdf
+from server.reports.files import WRITERS, ReportFormat, file_name
 from server.reports.tables import Report, Section
-from server.reports.xlsx import write_xlsx
 from till.timestamps import utc_now
 
 router = APIRouter(tags=["reports"])
 
 # A report's file stays in memory up to this size, then goes to a temporary file.
 IN_MEMORY = 8 << 20
-
-
-class ReportFormat(StrEnum):
-    JSON = "json"
-    CSV = "csv"
-    XLSX = "xlsx"
-    HTML = "html"
-    PDF = "pdf"
-
-
-WRITERS: dict[ReportFormat, tuple[str, Callable[[Report, IO[bytes]], None]]] = {
-    ReportFormat.JSON: ("application/json", write_json),
-    ReportFormat.CSV: ("text/csv; charset=utf-8", write_csv),
-    ReportFormat.XLSX: (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        write_xlsx,
-    ),
-    ReportFormat.HTML: ("text/html; charset=utf-8", write_html),
-    ReportFormat.PDF: ("application/pdf", write_pdf),
-}
-
-
-def file_name(start: date, end: date, register: str | None, user: str | None, ext: str) -> str:
-    """`rapport_20261101_20261130[_caisse-R1][_vendeur-u-karim].pdf`"""
-    parts = [f"rapport_{start:%Y%m%d}_{end:%Y%m%d}"]
-    if register is not None:
-        parts.append(f"caisse-{register}")
-    if user is not None:
-        parts.append(f"vendeur-{user}")
-    return re.sub(r"[^A-Za-z0-9_.-]", "-", "_".join(parts)) + f".{ext}"
 
 
 def _digest(file: IO[bytes]) -> str:
