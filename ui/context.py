@@ -74,6 +74,10 @@ class TillContext:
         self.shop: dict[str, Any] | None = None
         self.catalog: dict[str, Any] = {}
         self.training = False
+        # Which screen an operation's answer is for: a log-in or a log-out, a lock, training
+        # switched on or off, or another language starts a new epoch, and an answer to work
+        # started in an earlier one is not applied (see Screen.run).
+        self.epoch = 0
 
     # ------------------------------------------------------------------------ the core
 
@@ -104,6 +108,10 @@ class TillContext:
     @property
     def online(self) -> bool:
         return bool(self.sync is not None and self.sync.online is not False)
+
+    def new_epoch(self) -> None:
+        """Whoever uses the screen, or the way it works, changed: work under way is out of date."""
+        self.epoch += 1
 
     # ------------------------------------------------------------------------ settings
 

@@ -193,6 +193,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------------ people
 
     def logged_in(self, user: User) -> None:
+        self.context.new_epoch()
         self.context.user = user
         self._show_nav(user)
         self.refresh_status()
@@ -202,6 +203,7 @@ class MainWindow(QMainWindow):
             self.show_screen("register", then_sell=True)
 
     def lock(self) -> None:
+        self.context.new_epoch()
         self._show_nav(None)
         self.show_screen("lock")
 
@@ -212,6 +214,7 @@ class MainWindow(QMainWindow):
 
     def log_out(self) -> None:
         sync = self.context.sync
+        self.context.new_epoch()
         self.page("sale").leave()
         self.context.user = None
         self.context.training = False
@@ -260,6 +263,7 @@ class MainWindow(QMainWindow):
 
     def toggle_training(self) -> None:
         """Training mode: the sale screen works on memory only; leaving it drops what was rung."""
+        self.context.new_epoch()
         self.context.training = not self.context.training
         self.page("sale").training_changed()
         self.refresh_status()
@@ -349,6 +353,7 @@ class MainWindow(QMainWindow):
 
     def change_language(self, language: str) -> None:
         """Every text is made again in the new language: the screens are built anew."""
+        self.context.new_epoch()
         self.context.remember(language=language)
         install_language(language)
         current = self.current

@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from sync.clock import FakeClock
 from tests.sync.faultproxy import Fault, FaultProxy
+from tests.sync.helpers import server_view
 from tests.sync.servers import Site
 from tests.ui.driver import Driver
 from tests.ui.test_sale import pay_in_cash
@@ -145,3 +146,39 @@ def test_a_ticket_gone_offline_keeps_what_the_cashier_typed(
     assert draft["order_discount"] == {"amount": "1.00"}
     assert draft["private_note"] == "Client habitué"
     assert draft["final_price"] == online["final_price"]
+
+
+def test_a_ticket_no_draft_could_be_made_of_stays_on_the_server(
+    qtbot: QtBot, site: Site, shop_id: str, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """The server goes away past the 20 hours: no draft can be made of the ticket, so its order
+    is not given up; once the server is back, it is still open there with its line."""
+    from tests.ui.conftest import make_driver
+
+    clock = FakeClock()
+    driver = make_driver(
+        qtbot,
+        proxy.url,
+        tmp_path / "till",
+        enrolled_with=site.enrollment_code(shop_id),
+        clock=clock,
+    )
+    try:
+        driver.log_in("u-karim")
+        driver.sell("croissant")
+        order_id = driver.order()["id"]
+        proxy.network_down(Fault.DROP)
+        clock.advance(21 * 3600)
+        driver.tap("product-creme")  # no answer, and too late for a draft
+        driver.on("blocked")
+        driver.settle()
+        assert driver.context.core.drafts.count(None) == 0
+        proxy.network_up()
+        driver.tap("blocked-retry")
+        driver.qtbot.waitUntil(lambda: driver.window.current != "blocked", timeout=20_000)
+        driver.settle()
+        kept = server_view(site, shop_id, order_id)
+        assert kept["status"] == "open"
+        assert [line["label"] for line in kept["lines"]] == ["Croissant"]
+    finally:
+        driver.close()

@@ -13,7 +13,7 @@ from ui import documents
 from ui.i18n import tr
 from ui.printer import PrinterService, Printout
 from ui.qt import QGridLayout, QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
-from ui.screens.base import Screen
+from ui.screens.base import Screen, Underway
 from ui.tickets import TRAINING, SaleTicket
 from ui.widgets import ButtonPool, Keypad, button, label
 
@@ -38,7 +38,7 @@ class PaymentScreen(Screen):
         super().__init__(shell)
         self.ticket: SaleTicket | None = None
         self.validated: dict[str, Any] | None = None
-        self.validating = False
+        self.validating = Underway(self.context)
         self.pages = QStackedWidget()
 
         # Taking payments.
@@ -174,7 +174,7 @@ class PaymentScreen(Screen):
                 for amount in amounts
             ]
         )
-        ready = bool(order["is_fully_paid"]) and not view.pending and not self.validating
+        ready = bool(order["is_fully_paid"]) and not view.pending and not self.validating.busy
         self.validate_button.setEnabled(ready)
 
     # ------------------------------------------------------------------------ payments
@@ -215,20 +215,20 @@ class PaymentScreen(Screen):
 
     def validate(self) -> None:
         ticket = self.ticket
-        if ticket is None or self.validating:
+        if ticket is None or self.validating.busy:
             return
-        self.validating = True
+        self.validating.start()
         self.validate_button.setEnabled(False)
 
         def failed(error: BaseException) -> None:
-            self.validating = False
+            self.validating.done()
             self.shell.fail(error)
             self.refresh()
 
         self.run(ticket.validate, self.validated_order, failed)
 
     def validated_order(self, order: dict[str, Any]) -> None:
-        self.validating = False
+        self.validating.done()
         self.validated = order
         training = self.ticket is not None and self.ticket.kind == TRAINING
         number = order.get("public_number") or tr("(training, no number)")

@@ -29,7 +29,7 @@ from ui.qt import (
     QWidget,
     Signal,
 )
-from ui.screens.base import Screen
+from ui.screens.base import Screen, Underway
 from ui.widgets import (
     TOUCH,
     ButtonPool,
@@ -310,7 +310,7 @@ class RegisterScreen(Screen):
         self.state: dict[str, Any] | None = None
         self.names: dict[str, str] = {}
         self.then_sell = False
-        self.recording = False
+        self.recording = Underway(self.context)
         self.cash_mode = "cash"
         self.title = label("", kind="title", name="register-title")
         self.info = label("", kind="warning", wrap=True, name="register-info")
@@ -532,7 +532,8 @@ class RegisterScreen(Screen):
         self.pages.setCurrentWidget(self.state_page)
         if self.then_sell and not state.get("closure_due"):
             self.then_sell = False
-            self.shell.show_screen("sale")
+            if self.shell.current == self.name:  # not if the user went elsewhere meanwhile
+                self.shell.show_screen("sale")
 
     def show_movements(self, movements: list[dict[str, Any]]) -> None:
         rows = []
@@ -614,13 +615,14 @@ class RegisterScreen(Screen):
 
     def start_cash_movement(self) -> None:
         self.cash_form.reset()
+        self.record_button.setEnabled(not self.recording.busy)
         self.title.setText(tr("Cash in or out of the drawer"))
         self.pages.setCurrentWidget(self.cash_page)
 
     def record_cash(self) -> None:
         """The movement recorded by the server first (journaled), then the drawer opened with its
         slip printed; no answer, no drawer."""
-        if self.recording:
+        if self.recording.busy:
             return
         try:
             kind, cents, reason = self.cash_form.movement()
@@ -629,11 +631,11 @@ class RegisterScreen(Screen):
             return
         sync, register = self.context.core, self.context.register_id
         assert register is not None
-        self.recording = True
+        self.recording.start()
         self.record_button.setEnabled(False)
 
         def done() -> None:
-            self.recording = False
+            self.recording.done()
             self.record_button.setEnabled(True)
 
         def failed(error: BaseException) -> None:

@@ -51,7 +51,7 @@ from ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from ui.screens.base import Screen
+from ui.screens.base import Screen, Underway
 from ui.tickets import (
     DRAFT,
     ONLINE,
@@ -117,7 +117,7 @@ class SaleScreen(Screen):
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
         self.ticket: SaleTicket | None = None
-        self.opening = False
+        self.opening = Underway(self.context)
         self.abandoned: list[OnlineTicket] = []  # server orders left when the link went down
         # An empty order of the server the screen let go of (a parked ticket resumed over it, a
         # refund, training): the next new ticket, rather than one more empty order.
@@ -274,7 +274,7 @@ class SaleScreen(Screen):
                 self.run(ticket.ticket.cancel, None, lambda _error: None)
         elif isinstance(ticket, DraftTicket) and empty:
             offline, draft_id = ticket.offline, ticket.id
-            self.drafts.run(lambda: offline.discard(draft_id))
+            self.run(lambda: offline.discard(draft_id), on=self.drafts)
 
     def new_ticket(self) -> None:
         """A new ticket of the right kind: training, online, or a draft offline."""
@@ -288,19 +288,19 @@ class SaleScreen(Screen):
         if context.training:
             self.use(TrainingTicket(register, user.id if user else None))
             return
-        if register is None or self.opening:
+        if register is None or self.opening.busy:
             return
         sync = context.core
-        self.opening = True
+        self.opening.start()
 
         def opened(ticket: SaleTicket) -> None:
-            self.opening = False
+            self.opening.done()
             if ticket.kind == ONLINE:
                 self.starting = False
             self.use(ticket)
 
         def failed(error: BaseException) -> None:
-            self.opening = False
+            self.opening.done()
             self.shell.fail(error)
 
         user_id = user.id if user else None
@@ -310,15 +310,35 @@ class SaleScreen(Screen):
                 opened(spare)
             elif self.starting and user_id is not None:
                 starter = user_id
-                self.run(lambda: OnlineTicket(sync.first_ticket(starter, register)), opened, failed)
+                self.run(
+                    lambda: OnlineTicket(sync.first_ticket(starter, register)),
+                    opened,
+                    failed,
+                    stale=self.opened_too_late,
+                )
             else:
-                self.run(lambda: OnlineTicket(sync.new_ticket(register)), opened, failed)
+                self.run(
+                    lambda: OnlineTicket(sync.new_ticket(register)),
+                    opened,
+                    failed,
+                    stale=self.opened_too_late,
+                )
         else:
-            self.drafts.run(
+            self.run(
                 lambda: DraftTicket(sync.offline, sync.offline.new_draft(register, user_id)),
                 opened,
                 failed,
+                on=self.drafts,
+                stale=self.opened_too_late,
             )
+
+    def opened_too_late(self, ticket: SaleTicket) -> None:
+        """A ticket opened for a screen that changed since (a log-out, a lock, training, another
+        language) is not shown: an empty draft is dropped, and an empty order of the server is
+        left there for the user it was opened for, whose next ticket starts on it (as a session
+        does: `first_ticket`), rather than on one more empty order."""
+        self.let_go(ticket, keep=False)
+        self.starting = True
 
     def use(self, ticket: SaleTicket) -> None:
         previous = self.ticket
@@ -359,7 +379,6 @@ class SaleScreen(Screen):
             return
         ticket.close()
         order = ticket.view().order
-        self.abandoned.append(ticket)
         self.ticket = None
         context, sync = self.context, self.context.core
         user_id = context.user.id if context.user else None
@@ -371,8 +390,26 @@ class SaleScreen(Screen):
             fields = order_fields(order, articles)
             return DraftTicket(sync.offline, sync.offline.new_draft(register, user_id, **fields))
 
+        def made(drafted: DraftTicket) -> None:
+            # Only now that the draft holds the lines is the server's order done with.
+            self.abandoned.append(ticket)
+            self.use(drafted)
+            if self.context.online:  # back already, while the draft was being kept
+                self.connectivity_changed(True)
+
+        def kept_aside(_draft: DraftTicket) -> None:
+            self.abandoned.append(ticket)  # the draft stays on the till, parked
+
+        def not_made(error: BaseException) -> None:
+            # The server's order still holds the lines: it stays open there, to be resumed.
+            self.shell.fail(error)
+            if self.context.online:
+                self.resume_order(str(order["id"]))
+            else:
+                self.new_ticket()
+
         self.shell.notify(tr("The server cannot be reached: this ticket goes on as a draft."))
-        self.drafts.run(draft, self.use)
+        self.run(draft, made, not_made, on=self.drafts, stale=kept_aside)
 
     def cancel_abandoned(self) -> None:
         abandoned, self.abandoned = self.abandoned, []
@@ -457,7 +494,7 @@ class SaleScreen(Screen):
             self.shell.notify(tr("The ticket is not ready yet."))
             return
         if ticket.blocking:
-            self.drafts.run(lambda: apply(ticket), lambda _result: self.refresh())
+            self.run(lambda: apply(ticket), lambda _result: self.refresh(), on=self.drafts)
             return
         try:
             apply(ticket)
@@ -653,7 +690,11 @@ class SaleScreen(Screen):
 
     def resume_order(self, order_id: str) -> None:
         sync = self.context.core
-        self.run(lambda: OnlineTicket(sync.resume_ticket(order_id)), self.use)
+        self.run(
+            lambda: OnlineTicket(sync.resume_ticket(order_id)),
+            self.use,
+            stale=lambda ticket: self.let_go(ticket, keep=False),  # it stays open, parked
+        )
 
     def pay(self) -> None:
         ticket = self.ticket
