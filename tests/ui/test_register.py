@@ -8,6 +8,7 @@ from __future__ import annotations
 from tests.sync.servers import Site
 from tests.ui.driver import Driver
 from tests.ui.test_sale import pay_in_cash
+from ui.qt import Qt
 
 
 def cells(driver: Driver, name: str) -> list[list[str]]:
@@ -107,3 +108,44 @@ def test_a_movement_needs_a_way_an_amount_and_a_reason(driver: Driver) -> None:
         assert said in driver.text("notice")
     driver.tap("cash-back")
     assert driver.window.page("register").movements.rowCount() == 0
+
+
+def test_a_count_changed_after_the_check_is_checked_again_before_the_z(
+    driver: Driver, site: Site, shop_id: str
+) -> None:
+    """A card amount typed after « Check the count » hides the confirmation until the count is
+    checked again; the Z and the opening that follows are sent once, however fast the taps."""
+    driver.log_in("u-karim")
+    driver.on("sale")
+    driver.settle()
+    driver.tap("nav-register")
+    driver.on("register")
+    driver.settle()
+    driver.tap("register-close")
+    driver.tap("closing-count-10000")
+    driver.type_keys("1")
+    driver.tap("register-check")
+    driver.settle()
+    assert driver.buttons("register-confirm")
+    driver.tap("closing-card")
+    driver.type_keys("12")
+    assert not driver.buttons("register-confirm")  # 12,00 € by card: not checked yet
+    driver.tap("register-check")
+    driver.settle()
+    table = driver.window.page("register").differences
+    rows = [table.item(row, 2).text().replace("\u00a0", " ") for row in range(table.rowCount())]
+    assert "12,00 €" in rows
+    closures = site.records(shop_id, "closure")
+    confirm = driver.button("register-confirm")
+    driver.qtbot.mouseClick(confirm, Qt.MouseButton.LeftButton)
+    driver.qtbot.mouseClick(confirm, Qt.MouseButton.LeftButton)
+    driver.settle()
+    assert site.records(shop_id, "closure") == closures + 1
+    assert "Z n°" in driver.text("notice")  # not the refusal of a second Z
+    driver.tap("float-count-2000")
+    driver.type_keys("5")
+    opening = driver.button("register-open")
+    driver.qtbot.mouseClick(opening, Qt.MouseButton.LeftButton)
+    driver.qtbot.mouseClick(opening, Qt.MouseButton.LeftButton)
+    driver.settle()
+    assert "ouverte" in driver.text("notice")  # not the refusal of a second opening

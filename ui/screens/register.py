@@ -134,6 +134,7 @@ class AmountList(QWidget):
     """Amounts typed on a keypad for a few named rows (payment modes other than cash, the float
     left in the drawer)."""
 
+    changed = Signal()
     selected_now = Signal()
 
     def __init__(self, prefix: str, keypad: Keypad) -> None:
@@ -186,6 +187,7 @@ class AmountList(QWidget):
     def _show(self) -> None:
         for key, row in self.row_buttons.items():
             row.setText(f"{self.names[key]} : {format_amount(self.amounts[key])}")
+        self.changed.emit()
 
 
 # Why cash goes in or out most often, with the way it goes; any other reason is typed.
@@ -311,6 +313,8 @@ class RegisterScreen(Screen):
         self.names: dict[str, str] = {}
         self.then_sell = False
         self.recording = Underway(self.context)
+        self.opening = Underway(self.context)
+        self.closing = Underway(self.context)
         self.cash_mode = "cash"
         self.title = label("", kind="title", name="register-title")
         self.info = label("", kind="warning", wrap=True, name="register-info")
@@ -329,11 +333,10 @@ class RegisterScreen(Screen):
         open_layout.setContentsMargins(0, 0, 0, 0)
         open_layout.addWidget(label(tr("Count the float in the drawer")))
         open_layout.addWidget(self.float_count, 1)
-        open_layout.addWidget(
-            button(
-                tr("Open the register"), self.open_register, kind="primary", name="register-open"
-            )
+        self.open_button = button(
+            tr("Open the register"), self.open_register, kind="primary", name="register-open"
         )
+        open_layout.addWidget(self.open_button)
 
         self.state_page = self._state_page()
         self.cash_page = QWidget()
@@ -391,6 +394,7 @@ class RegisterScreen(Screen):
         buttons.addWidget(self.confirm_button)
         close_layout.addLayout(buttons)
         self.cash_count.changed.connect(lambda _total: self._counts_changed())
+        self.other_amounts.changed.connect(self._counts_changed)
 
         self.offline_page = QWidget()
         offline_layout = QVBoxLayout(self.offline_page)
@@ -522,6 +526,7 @@ class RegisterScreen(Screen):
         if not state["open"]:
             self.title.setText(tr("Register {name} is closed").format(name=state["name"]))
             self.float_count.reset()
+            self.open_button.setEnabled(not self.opening.busy)
             self.pages.setCurrentWidget(self.open_page)
             return
         self.title.setText(tr("Register {name} is open").format(name=state["name"]))
@@ -585,16 +590,29 @@ class RegisterScreen(Screen):
     # ------------------------------------------------------------------------ open, X, cash
 
     def open_register(self) -> None:
+        if self.opening.busy:
+            return
         sync, register = self.context.core, self.context.register_id
         assert register is not None
         amount = to_json_amount(self.float_count.total)
+        self.opening.start()
+        self.open_button.setEnabled(False)
+
+        def done() -> None:
+            self.opening.done()
+            self.open_button.setEnabled(True)
 
         def opened(_answer: Any) -> None:
+            done()
             self.shell.notify(tr("The register is open."), error=False)
             self.then_sell = True
             self.entered(then_sell=True)
 
-        self.run(lambda: sync.client.open_register(register, amount), opened)
+        def failed(error: BaseException) -> None:
+            done()
+            self.shell.fail(error)
+
+        self.run(lambda: sync.client.open_register(register, amount), opened, failed)
 
     def x_report(self) -> None:
         sync, register = self.context.core, self.context.register_id
@@ -677,6 +695,7 @@ class RegisterScreen(Screen):
         )
         self.differences.hide()
         self.confirm_button.hide()
+        self.confirm_button.setEnabled(not self.closing.busy)
         self.title.setText(tr("Closing the register"))
         self.pages.setCurrentWidget(self.close_page)
 
@@ -723,12 +742,25 @@ class RegisterScreen(Screen):
         self.confirm_button.show()
 
     def close_register(self) -> None:
+        if self.closing.busy:
+            return
         sync, register = self.context.core, self.context.register_id
         assert register is not None
         counted = self.counted()
         float_left = to_json_amount(self.other_amounts.amounts.get("float_left", 0))
+        self.closing.start()
+        self.confirm_button.setEnabled(False)
+
+        def done() -> None:
+            self.closing.done()
+            self.confirm_button.setEnabled(True)
+
+        def failed(error: BaseException) -> None:
+            done()
+            self.shell.fail(error)
 
         def closed(answer: dict[str, Any]) -> None:
+            done()
             self.state = answer["register"]
             self.print_closing(answer["closure"])
             self.shell.notify(
@@ -737,4 +769,4 @@ class RegisterScreen(Screen):
             )
             self.show_state()
 
-        self.run(lambda: sync.client.close_register(register, counted, float_left), closed)
+        self.run(lambda: sync.client.close_register(register, counted, float_left), closed, failed)
