@@ -64,6 +64,9 @@ def open_window(context: TillContext) -> MainWindow:
     server = context.settings.server
     if server:
         try:
+            # On the GUI thread, but before the window is shown and the event loop runs: there
+            # is no screen to freeze yet, and the first screen (set-up or log-in) depends on
+            # what the core finds (is the till enrolled?). The network is not used here.
             context.connect(server)
         except TillError as error:
             window.fail(error)

@@ -82,7 +82,9 @@ class TillContext:
     # ------------------------------------------------------------------------ the core
 
     def connect(self, server: str) -> TillSync:
-        """The till's core for `server`, started (blocking: from a worker)."""
+        """The till's core for `server`, started. It blocks on the disk and the credentials
+        store (the local store opened, the device token read): from a worker, or at start-up
+        before the window is shown."""
         self.disconnect()
         sync = self.make_sync(server, self.settings.register_id)
         self.signals.listen(sync.events)

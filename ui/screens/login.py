@@ -102,14 +102,12 @@ class LoginScreen(Screen):
         user, sync, context = self.chosen, self.context.core, self.context
         self.keypad.reset()
 
-        def log_in() -> dict[str, Any]:
+        def log_in() -> tuple[dict[str, Any], dict[str, Any]]:
             sync.log_in(str(user["id"]), pin)
-            shop = sync.read_shop()
-            context.catalog = sync.catalog()
-            return shop
+            return sync.read_shop(), sync.catalog()
 
-        def logged_in(shop: dict[str, Any]) -> None:
-            context.shop = shop
+        def logged_in(answer: tuple[dict[str, Any], dict[str, Any]]) -> None:
+            context.shop, context.catalog = answer
             self.shell.logged_in(User.logged_in(user, pin))
 
         self.run(log_in, logged_in)

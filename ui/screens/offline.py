@@ -116,16 +116,19 @@ class BlockedScreen(Screen):
 
     def entered(self, **options: Any) -> None:
         sync = self.context.core
-        self.message.setText(
-            tr(
-                "This till has been offline for more than 20 hours. No new work is possible until "
-                "it reconnects to the server. Check the network and the server, then try again."
-            )
-            + "\n\n"
-            + tr("{count} draft(s) are kept and will be sent once connected.").format(
-                count=sync.drafts.count(None)
-            )
+        self.show_kept(None)
+        self.run(lambda: sync.drafts.count(None), self.show_kept)  # read on the disk
+
+    def show_kept(self, count: int | None) -> None:
+        text = tr(
+            "This till has been offline for more than 20 hours. No new work is possible until "
+            "it reconnects to the server. Check the network and the server, then try again."
         )
+        if count is not None:
+            text += "\n\n" + tr(
+                "{count} draft(s) are kept and will be sent once connected."
+            ).format(count=count)
+        self.message.setText(text)
 
     def reconnect(self) -> None:
         sync = self.context.core

@@ -662,8 +662,13 @@ class SaleScreen(Screen):
 
             self.run(parked, self._parked_panel)
         else:
-            drafts = [draft for draft in sync.drafts.all() if draft.id != current]
-            self._parked_panel([(_draft_summary(draft), draft) for draft in drafts])
+
+            def parked_drafts(drafts: list[Draft]) -> None:
+                self._parked_panel(
+                    [(_draft_summary(draft), draft) for draft in drafts if draft.id != current]
+                )
+
+            self.run(sync.drafts.all, parked_drafts, on=self.drafts)  # read on the disk
 
     def _parked_panel(self, entries: list[tuple[str, Any]]) -> None:
         panel = Panel(self, tr("Parked tickets"))
