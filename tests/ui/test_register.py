@@ -5,6 +5,7 @@ slip printed, and listed; the period's figures from an X; and the movements in t
 
 from __future__ import annotations
 
+from tests.sync.faultproxy import FaultProxy, Hold
 from tests.sync.servers import Site
 from tests.ui.driver import Driver
 from tests.ui.test_sale import pay_in_cash
@@ -149,3 +150,18 @@ def test_a_count_changed_after_the_check_is_checked_again_before_the_z(
     driver.qtbot.mouseClick(opening, Qt.MouseButton.LeftButton)
     driver.settle()
     assert "ouverte" in driver.text("notice")  # not the refusal of a second opening
+
+
+def test_the_register_does_not_jump_to_the_sale_once_the_user_went_elsewhere(
+    driver: Driver, proxy: FaultProxy
+) -> None:
+    hold = Hold("GET", "/registers")
+    proxy.hold = hold
+    driver.log_in("u-karim")
+    driver.on("register")
+    driver.qtbot.waitUntil(hold.held.is_set, timeout=20_000)
+    driver.tap("nav-history")
+    driver.on("history")
+    hold.released.set()  # the register is open: it would go on to the sale
+    driver.settle()
+    assert driver.window.current == "history"
